@@ -1,0 +1,95 @@
+/* engine/arena.c — bump allocator; see arena.h. */
+#include "engine/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ipl_arena_block {
+    ipl_arena_block *next;
+    size_t size;               /* usable bytes in data[] */
+    size_t off;                /* next free byte */
+    _Alignas(16) unsigned char data[];
+};
+
+#define ARENA_DEFAULT_CAP   ((size_t)64 << 20)
+#define ARENA_DEFAULT_BLOCK ((size_t)64 << 10)
+
+void ipl_arena_init(ipl_arena *a, size_t cap)
+{
+    memset(a, 0, sizeof *a);
+    a->cap = cap ? cap : ARENA_DEFAULT_CAP;
+    a->block_size = ARENA_DEFAULT_BLOCK;
+}
+
+void ipl_arena_release(ipl_arena *a)
+{
+    if (!a)
+        return;
+    ipl_arena_block *b = a->head;
+    while (b) {
+        ipl_arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+    a->head = NULL;
+    a->used = 0;
+}
+
+void ipl_arena_clear(ipl_arena *a)
+{
+    if (!a->head)
+        return;
+    /* keep the oldest block (the one at the tail) to avoid malloc churn */
+    ipl_arena_block *b = a->head, *keep = NULL;
+    while (b) {
+        ipl_arena_block *n = b->next;
+        if (!n)
+            keep = b;
+        else
+            free(b);
+        b = n;
+    }
+    keep->off = 0;
+    keep->next = NULL;
+    a->head = keep;
+    a->used = 0;
+}
+
+void *ipl_arena_alloc(ipl_arena *a, size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (need < n || a->used + need > a->cap)
+        return NULL;
+    ipl_arena_block *b = a->head;
+    if (!b || b->size - b->off < need) {
+        size_t sz = need > a->block_size ? need : a->block_size;
+        ipl_arena_block *nb = malloc(sizeof *nb + sz);
+        if (!nb)
+            return NULL;
+        nb->size = sz;
+        nb->off = 0;
+        nb->next = b;
+        a->head = b = nb;
+    }
+    void *p = b->data + b->off;
+    b->off += need;
+    a->used += need;
+    return p;
+}
+
+char *ipl_arena_strndup(ipl_arena *a, const char *s, size_t n)
+{
+    char *p = ipl_arena_alloc(a, n + 1);
+    if (p) {
+        if (n)
+            memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+char *ipl_arena_strdup(ipl_arena *a, const char *s)
+{
+    return ipl_arena_strndup(a, s, strlen(s));
+}
