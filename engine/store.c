@@ -1,0 +1,1011 @@
+/* engine/store.c — opening the LMDB environment, the write path (batch -> one transaction) and
+ * the read path (events, sources, quarantine, stats). Layout and LMDB rules: store.h.
+ *
+ * The chain (tamper evidence): one SHA-256 stream over everything committed, in commit order:
+ *   for each event: first every dictionary entry with an id up to the largest id the record
+ *   references that is not hashed yet, as 0xD1 | id (BE32) | len (BE32) | bytes; then
+ *   0xE1 | seq (BE64) | len (BE32) | record bytes.
+ * The stream state (not just its digest) is kept in meta after every batch, so the head digest
+ * does not depend on where batches were cut: a run killed and resumed ends with the same head as
+ * an uninterrupted one. Each batch also leaves a checkpoint (state after it) in `chain`, keyed by
+ * its last seq, so verify can check any suffix and purges can re-seal around removed events.
+ */
+#include "engine/err.h"
+#include "engine/store_int.h"
+#include "engine/tz.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const db_names[DB__COUNT] = {
+    "meta", "events", "dict.s", "dict.i", "ix.ip", "ix.mac", "ix.host", "ix.user", "ix.time",
+    "sources", "quarantine", "chain",
+};
+
+#define INITIAL_MAP ((size_t)256 << 20)
+#define MAX_MAP_STEP ((size_t)8 << 30)
+#define DCACHE_SLOTS ((size_t)1 << 20)
+
+int ipl_store_mdb_err(ipl_diag *d, int rc, const char *what, const char *dir)
+{
+    int code = IPL_ESTORE;
+    if (rc == ENOSPC)
+        code = IPL_ENOSPC;
+    else if (rc == EACCES || rc == EROFS || rc == EPERM)
+        code = IPL_EACCES;
+    else if (rc == ENOMEM)
+        code = IPL_ENOMEM;
+    else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
+        code = IPL_ECORRUPT;
+    else if (rc == MDB_MAP_FULL)
+        code = IPL_ELIMIT;
+    else if (rc == EIO)
+        code = IPL_EIO;
+    return ipl_diag_set(d, code, "cannot %s in store '%s': %s", what, dir, mdb_strerror(rc));
+}
+
+const char *ipl_store_default_dir(const char *flag)
+{
+    if (flag && *flag)
+        return flag;
+    const char *e = getenv("IPLEDGER_STORE");
+    return e && *e ? e : IPL_STORE_DEFAULT_DIR;
+}
+
+const char *ipl_store_dir(const ipl_store *st)
+{
+    return st->dir;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * IPL_US_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof buf)
+        return ENAMETOOLONG;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0775) != 0 && errno != EEXIST)
+                return errno;
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
+void ipl_store_close(ipl_store *st)
+{
+    if (!st)
+        return;
+    if (st->env)
+        mdb_env_close(st->env);
+    ipl_dcache_release(&st->dcache);
+    free(st->dir);
+    free(st);
+}
+
+static int meta_get(MDB_txn *txn, ipl_store *st, const char *key, MDB_val *v)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    return mdb_get(txn, st->dbi[DB_META], &k, v);
+}
+
+static int meta_put(MDB_txn *txn, ipl_store *st, const char *key, const void *val, size_t n)
+{
+    MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)val};
+    return mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+}
+
+/* Opens the named databases (creating them in a writable store) and checks or writes meta. */
+static int open_dbs(ipl_store *st, ipl_diag *d)
+{
+    int rdonly = st->flags & IPL_STORE_RDONLY;
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, &txn), err = IPL_OK;
+    if (rc) {
+        err = ipl_store_mdb_err(d, rc, "begin a transaction", st->dir);
+        goto out;
+    }
+    for (int i = 0; i < DB__COUNT; i++) {
+        unsigned fl = rdonly ? 0 : MDB_CREATE;
+        if (i >= DB_IX_IP && i <= DB_IX_TIME)
+            fl |= MDB_DUPSORT | MDB_DUPFIXED;
+        rc = mdb_dbi_open(txn, db_names[i], fl, &st->dbi[i]);
+        if (rc == MDB_NOTFOUND && i == DB_META) {
+            err = ipl_diag_set(d, IPL_EFORMAT, "'%s' is not an ipledger store (no metadata)",
+                               st->dir);
+            goto out;
+        }
+        if (rc) {
+            err = ipl_store_mdb_err(d, rc, "open database", st->dir);
+            goto out;
+        }
+    }
+    MDB_val v;
+    rc = meta_get(txn, st, "format", &v);
+    if (rc == MDB_NOTFOUND && !rdonly) {
+        uint8_t f[4], c[8];
+        ipl_be32(f, IPL_STORE_FORMAT);
+        ipl_be64(c, (uint64_t)wall_us());
+        if ((rc = meta_put(txn, st, "format", f, 4)) || (rc = meta_put(txn, st, "created", c, 8))) {
+            err = ipl_store_mdb_err(d, rc, "initialise", st->dir);
+            goto out;
+        }
+    } else if (rc) {
+        err = rc == MDB_NOTFOUND
+                  ? ipl_diag_set(d, IPL_EFORMAT, "'%s' is not an ipledger store (no format)", st->dir)
+                  : ipl_store_mdb_err(d, rc, "read metadata", st->dir);
+        goto out;
+    } else {
+        uint32_t fmt = v.mv_size == 4 ? ipl_get_be32(v.mv_data) : 0;
+        if (fmt == 0) {
+            err = ipl_diag_set(d, IPL_ECORRUPT, "store '%s' has an unreadable format field", st->dir);
+            goto out;
+        }
+        if (fmt > IPL_STORE_FORMAT) {
+            err = ipl_diag_set(d, IPL_EFORMAT,
+                               "store '%s' has format %u, newer than the format %d this ipledger "
+                               "reads: use a newer ipledger (the store was not changed)",
+                               st->dir, fmt, IPL_STORE_FORMAT);
+            goto out;
+        }
+    }
+    /* committed even when read-only: database handles opened in an aborted transaction are
+     * closed with it */
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc)
+        err = ipl_store_mdb_err(d, rc, "initialise", st->dir);
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    return err;
+}
+
+int ipl_store_open(ipl_store **out, const char *dir, unsigned flags, ipl_diag *d)
+{
+    int err = IPL_OK, rc;
+    *out = NULL;
+    ipl_store *st = calloc(1, sizeof *st);
+    if (!st || !(st->dir = strdup(dir))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "cannot open store '%s': out of memory", dir);
+        goto out;
+    }
+    st->flags = flags;
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        if (errno != ENOENT || !(flags & IPL_STORE_CREATE)) {
+            err = ipl_diag_set(d, errno == ENOENT ? IPL_ENOTFOUND : IPL_EIO,
+                               errno == ENOENT ? "store '%s' does not exist (run 'ipledger init' "
+                                                 "or ingest something first)"
+                                               : "cannot open store '%s': %s",
+                               dir, strerror(errno));
+            goto out;
+        }
+        if ((rc = mkdir_p(dir)) != 0) {
+            err = ipl_diag_set(d, rc == EACCES || rc == EROFS ? IPL_EACCES : IPL_EIO,
+                               "cannot create store directory '%s': %s", dir, strerror(rc));
+            goto out;
+        }
+    } else if (!S_ISDIR(sb.st_mode)) {
+        err = ipl_diag_set(d, IPL_EINVAL, "store '%s' is not a directory", dir);
+        goto out;
+    }
+    if (!(flags & IPL_STORE_RDONLY) && access(dir, W_OK) != 0) {
+        err = ipl_diag_set(d, IPL_EACCES, "store directory '%s' is not writable: %s", dir,
+                           strerror(errno));
+        goto out;
+    }
+    if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, DB__COUNT + 4))) {
+        err = ipl_store_mdb_err(d, rc, "create the environment", dir);
+        goto out;
+    }
+    if (!(flags & IPL_STORE_RDONLY)) {
+        const char *ms = getenv("IPLEDGER_MAP_SIZE"); /* tests force map growth with a tiny map */
+        st->map_size = ms ? (size_t)strtoull(ms, NULL, 10) : INITIAL_MAP;
+        if (st->map_size < ((size_t)1 << 16))
+            st->map_size = (size_t)1 << 16;
+        if ((rc = mdb_env_set_mapsize(st->env, st->map_size))) {
+            err = ipl_store_mdb_err(d, rc, "size the map", dir);
+            goto out;
+        }
+    }
+    rc = mdb_env_open(st->env, dir, MDB_NOTLS | ((flags & IPL_STORE_RDONLY) ? MDB_RDONLY : 0), 0664);
+    if (rc) {
+        if (rc == ENOENT)
+            err = ipl_diag_set(d, IPL_ENOTFOUND,
+                               "'%s' holds no ipledger store (run 'ipledger init' first)", dir);
+        else
+            err = ipl_store_mdb_err(d, rc, "open", dir);
+        goto out;
+    }
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    if (info.me_mapsize > st->map_size)
+        st->map_size = info.me_mapsize;
+    if ((err = open_dbs(st, d)))
+        goto out;
+    if (!(flags & IPL_STORE_RDONLY) && (err = ipl_dcache_init(&st->dcache, DCACHE_SLOTS))) {
+        ipl_diag_set(d, err, "cannot open store '%s': out of memory", dir);
+        goto out;
+    }
+    *out = st;
+    st = NULL;
+out:
+    ipl_store_close(st);
+    return err;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* batches                                                                                    */
+
+typedef struct bquar {
+    const char *source, *reason, *raw;
+    size_t rawlen;
+    uint64_t line, offset;
+} bquar;
+
+typedef struct bsrc {
+    const char *source;
+    ipl_source_pos pos;
+} bsrc;
+
+typedef struct ixent {
+    uint8_t key[16];
+    uint8_t val[IPL_IXVAL];
+} ixent;
+
+struct ipl_batch {
+    ipl_arena arena;
+    ipl_event *ev;
+    size_t nev, capev;
+    bquar *q;
+    size_t nq, capq;
+    bsrc *src;
+    size_t nsrc, capsrc;
+    ixent *ix[IPL_IX__COUNT];
+    size_t nix[IPL_IX__COUNT], capix[IPL_IX__COUNT];
+    uint8_t *rec;                   /* IPL_RECORD_MAX scratch */
+};
+
+int ipl_batch_new(ipl_batch **out)
+{
+    ipl_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return IPL_ENOMEM;
+    ipl_arena_init(&b->arena, (size_t)1 << 30);
+    b->rec = malloc(IPL_RECORD_MAX);
+    if (!b->rec) {
+        free(b);
+        return IPL_ENOMEM;
+    }
+    *out = b;
+    return IPL_OK;
+}
+
+void ipl_batch_free(ipl_batch *b)
+{
+    if (!b)
+        return;
+    ipl_arena_release(&b->arena);
+    free(b->ev);
+    free(b->q);
+    free(b->src);
+    for (int i = 0; i < IPL_IX__COUNT; i++)
+        free(b->ix[i]);
+    free(b->rec);
+    free(b);
+}
+
+void ipl_batch_clear(ipl_batch *b)
+{
+    ipl_arena_clear(&b->arena);
+    b->nev = b->nq = b->nsrc = 0;
+}
+
+size_t ipl_batch_events(const ipl_batch *b)
+{
+    return b->nev;
+}
+
+size_t ipl_batch_bytes(const ipl_batch *b)
+{
+    return b->arena.used + b->nev * sizeof(ipl_event);
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return IPL_OK;
+    size_t nc = *cap ? *cap * 2 : 1024;
+    while (nc < need)
+        nc *= 2;
+    void *p = realloc(*arr, nc * elem);
+    if (!p)
+        return IPL_ENOMEM;
+    *arr = p;
+    *cap = nc;
+    return IPL_OK;
+}
+
+static const char *bdup(ipl_batch *b, const char *s)
+{
+    return s ? ipl_arena_strdup(&b->arena, s) : NULL;
+}
+
+int ipl_batch_add(ipl_batch *b, const ipl_event *ev, ipl_diag *d)
+{
+    if (!ev->source)
+        return ipl_diag_set(d, IPL_EINVAL, "event without a source");
+    if (ev->ts < 0 || ev->ts > IPL_TS_MAX)
+        return ipl_diag_set(d, IPL_EINVAL, "event time out of range (before 1970 or after 3000)");
+    if (grow((void **)&b->ev, &b->capev, b->nev + 1, sizeof *b->ev))
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    const char *const strs[6] = {ev->mac, ev->duid, ev->host, ev->user, ev->server, ev->source};
+    for (int i = 0; i < 6; i++)
+        if (strs[i] && strlen(strs[i]) > IPL_STR_MAX)
+            return ipl_diag_set(d, IPL_ELIMIT, "field of %zu bytes exceeds the limit of %d bytes",
+                                strlen(strs[i]), IPL_STR_MAX);
+    ipl_event *c = &b->ev[b->nev];
+    *c = *ev;
+    c->mac = bdup(b, ev->mac);
+    c->duid = bdup(b, ev->duid);
+    c->host = ev->host && *ev->host ? bdup(b, ev->host) : NULL;
+    c->user = ev->user && *ev->user ? bdup(b, ev->user) : NULL;
+    c->server = ev->server && *ev->server ? bdup(b, ev->server) : NULL;
+    c->source = bdup(b, ev->source);
+    for (uint32_t i = 0; i < ev->nattr; i++) {
+        c->attr[i].val = ipl_arena_strndup(&b->arena, ev->attr[i].val, ev->attr[i].len);
+        if (!c->attr[i].val)
+            return ipl_diag_set(d, IPL_ENOMEM, "batch memory exhausted");
+    }
+    if ((ev->mac && !c->mac) || (ev->duid && !c->duid) || !c->source)
+        return ipl_diag_set(d, IPL_ENOMEM, "batch memory exhausted");
+    b->nev++;
+    return IPL_OK;
+}
+
+int ipl_batch_quarantine(ipl_batch *b, const char *source, uint64_t line, uint64_t offset,
+                         const char *reason, const char *raw, size_t rawlen, ipl_diag *d)
+{
+    if (grow((void **)&b->q, &b->capq, b->nq + 1, sizeof *b->q))
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    if (rawlen > IPL_QUARANTINE_RAW_MAX)
+        rawlen = IPL_QUARANTINE_RAW_MAX;
+    bquar *q = &b->q[b->nq];
+    q->source = bdup(b, source);
+    q->reason = bdup(b, reason ? reason : "unparseable");
+    q->raw = ipl_arena_strndup(&b->arena, raw ? raw : "", raw ? rawlen : 0);
+    q->rawlen = raw ? rawlen : 0;
+    q->line = line;
+    q->offset = offset;
+    if (!q->source || !q->reason || !q->raw)
+        return ipl_diag_set(d, IPL_ENOMEM, "batch memory exhausted");
+    b->nq++;
+    return IPL_OK;
+}
+
+int ipl_batch_set_source(ipl_batch *b, const char *source, const ipl_source_pos *pos, ipl_diag *d)
+{
+    for (size_t i = 0; i < b->nsrc; i++)
+        if (strcmp(b->src[i].source, source) == 0) {
+            b->src[i].pos = *pos;
+            return IPL_OK;
+        }
+    if (grow((void **)&b->src, &b->capsrc, b->nsrc + 1, sizeof *b->src))
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    b->src[b->nsrc].source = bdup(b, source);
+    if (!b->src[b->nsrc].source)
+        return ipl_diag_set(d, IPL_ENOMEM, "batch memory exhausted");
+    b->src[b->nsrc].pos = *pos;
+    b->nsrc++;
+    return IPL_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* commit                                                                                     */
+
+#define CHAIN_STATE 105   /* serialised SHA-256 state: h[8] BE32 | len BE64 | used u8 | buf[64] */
+
+static void chain_save(const ipl_sha256_ctx *s, uint8_t out[CHAIN_STATE])
+{
+    for (int i = 0; i < 8; i++)
+        ipl_be32(out + 4 * i, s->h[i]);
+    ipl_be64(out + 32, s->len);
+    out[40] = (uint8_t)s->used;
+    memcpy(out + 41, s->buf, 64);
+}
+
+static int chain_load(ipl_sha256_ctx *s, const uint8_t *in, size_t n)
+{
+    if (n != CHAIN_STATE || in[40] >= 64)
+        return IPL_ECORRUPT;
+    for (int i = 0; i < 8; i++)
+        s->h[i] = ipl_get_be32(in + 4 * i);
+    s->len = ipl_get_be64(in + 32);
+    s->used = in[40];
+    memcpy(s->buf, in + 41, 64);
+    return IPL_OK;
+}
+
+static void chain_digest(const ipl_sha256_ctx *s, uint8_t out[32])
+{
+    ipl_sha256_ctx copy = *s;
+    ipl_sha256_final(&copy, out);
+}
+
+typedef struct wctx {
+    ipl_store *st;
+    MDB_txn *txn;
+    uint32_t next_id;
+    uint32_t hashed_upto;      /* dictionary ids already in the chain */
+    ipl_sha256_ctx chain;
+    ipl_diag *d;
+} wctx;
+
+static int intern(wctx *w, const char *s, uint32_t *id)
+{
+    if (!s || !*s) {
+        *id = 0;
+        return IPL_OK;
+    }
+    return ipl_dict_intern(w->st, w->txn, s, strlen(s), &w->next_id, id, w->d);
+}
+
+/* Interns the case-folded form first, then the string as logged (so that the folded id is never
+ * above the largest id a record references; see the chain rule). */
+static int intern_folded(wctx *w, const char *s, uint32_t *id, uint32_t *folded)
+{
+    *id = *folded = 0;
+    if (!s || !*s)
+        return IPL_OK;
+    size_t n = strlen(s);
+    char buf[IPL_STR_MAX + 1] = {0};
+    int differs = 0;
+    if (n > IPL_STR_MAX)
+        return ipl_diag_set(w->d, IPL_EINVAL, "string of %zu bytes exceeds %d", n, IPL_STR_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+            differs = 1;
+        }
+        buf[i] = c;
+    }
+    int err = ipl_dict_intern(w->st, w->txn, buf, n, &w->next_id, folded, w->d);
+    if (err || !differs) {
+        *id = *folded;
+        return err;
+    }
+    return ipl_dict_intern(w->st, w->txn, s, n, &w->next_id, id, w->d);
+}
+
+static int chain_dict_upto(wctx *w, uint32_t max_id)
+{
+    while (w->hashed_upto < max_id) {
+        uint32_t id = w->hashed_upto + 1;
+        uint8_t hdr[9];
+        MDB_val k = {4, hdr + 1}, v;
+        ipl_be32(hdr + 1, id);
+        int rc = mdb_get(w->txn, w->st->dbi[DB_DICT_I], &k, &v);
+        if (rc)
+            return ipl_store_mdb_err(w->d, rc, "read dictionary for the chain", w->st->dir);
+        hdr[0] = 0xD1;
+        ipl_be32(hdr + 5, (uint32_t)(v.mv_size - 1));
+        ipl_sha256_update(&w->chain, hdr, 9);
+        ipl_sha256_update(&w->chain, v.mv_data, v.mv_size - 1);
+        w->hashed_upto = id;
+    }
+    return IPL_OK;
+}
+
+static int ixent_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(ixent));
+}
+
+static int push_ix(ipl_batch *b, int ix, const uint8_t *key, size_t klen, int64_t ts, uint64_t seq)
+{
+    if (grow((void **)&b->ix[ix], &b->capix[ix], b->nix[ix] + 1, sizeof(ixent)))
+        return IPL_ENOMEM;
+    ixent *e = &b->ix[ix][b->nix[ix]++];
+    memset(e->key, 0, sizeof e->key);
+    memcpy(e->key, key, klen);
+    ipl_ixval_pack(e->val, ts, seq);
+    return IPL_OK;
+}
+
+static uint64_t last_key_u64(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    uint64_t r = 0;
+    if (mdb_cursor_open(txn, dbi, &c))
+        return 0;
+    if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0) {
+        if (k.mv_size == 8)
+            r = ipl_get_be64(k.mv_data);
+        else if (k.mv_size == 4)
+            r = ipl_get_be32(k.mv_data);
+    }
+    mdb_cursor_close(c);
+    return r;
+}
+
+static void put_source_rec(uint8_t *out, const ipl_source_pos *p)
+{
+    memcpy(out, p, sizeof *p);
+}
+
+/* One attempt at writing the batch; MDB_MAP_FULL is returned as the LMDB code for a retry. */
+static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *mdb_rc,
+                       ipl_diag *d)
+{
+    wctx w = {.st = st, .d = d};
+    int err = IPL_OK, rc;
+    MDB_cursor *cur = NULL;
+    *mdb_rc = 0;
+    rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
+    if (rc) {
+        *mdb_rc = rc;
+        err = ipl_store_mdb_err(d, rc, "begin a write", st->dir);
+        goto out;
+    }
+#define MDB_TRY(call, what)                                    \
+    do {                                                       \
+        if ((rc = (call)) != 0) {                              \
+            *mdb_rc = rc;                                      \
+            err = ipl_store_mdb_err(d, rc, what, st->dir);     \
+            goto out;                                          \
+        }                                                      \
+    } while (0)
+
+    uint64_t seq = last_key_u64(w.txn, st->dbi[DB_EVENTS]) + 1;
+    w.next_id = (uint32_t)last_key_u64(w.txn, st->dbi[DB_DICT_I]) + 1;
+    uint64_t qseq = last_key_u64(w.txn, st->dbi[DB_QUARANTINE]) + 1;
+    MDB_val v;
+    ipl_sha256_init(&w.chain);
+    if (meta_get(w.txn, st, "chain.state", &v) == 0) {
+        if (chain_load(&w.chain, v.mv_data, v.mv_size) ||
+            meta_get(w.txn, st, "chain.dict", &v) != 0 || v.mv_size != 4) {
+            err = ipl_diag_set(d, IPL_ECORRUPT, "store '%s': chain state is corrupt", st->dir);
+            goto out;
+        }
+        w.hashed_upto = ipl_get_be32(v.mv_data);
+    }
+    memset(info, 0, sizeof *info);
+    for (int i = 0; i < IPL_IX__COUNT; i++)
+        b->nix[i] = 0;
+
+    for (size_t i = 0; i < b->nev; i++, seq++) {
+        const ipl_event *ev = &b->ev[i];
+        ipl_rec r;
+        uint32_t host_f, user_f;
+        memset(&r, 0, sizeof r);
+        if (seq > IPL_SEQ_MAX) {
+            err = ipl_diag_set(d, IPL_ELIMIT, "store '%s' is full (2^40 events)", st->dir);
+            goto out;
+        }
+        r.ts = ev->ts;
+        r.kind = ev->kind;
+        r.has_ip = ev->has_ip;
+        memcpy(r.ip, ev->ip, 16);
+        r.line = ev->line;
+        if ((err = intern(&w, ev->mac, &r.mac)) || (err = intern(&w, ev->duid, &r.duid)) ||
+            (err = intern_folded(&w, ev->host, &r.host, &host_f)) ||
+            (err = intern_folded(&w, ev->user, &r.user, &user_f)) ||
+            (err = intern(&w, ev->server, &r.server)) || (err = intern(&w, ev->source, &r.source)))
+            goto out_rc;
+        r.nattr = ev->nattr;
+        for (uint32_t a = 0; a < ev->nattr; a++) {
+            r.attr[a].key = ev->attr[a].key;
+            if (ipl_attr_interned(ev->attr[a].key) && ev->attr[a].len > 0 &&
+                ev->attr[a].len <= IPL_STR_MAX) {
+                r.attr[a].interned = 1;
+                if ((err = ipl_dict_intern(st, w.txn, ev->attr[a].val, ev->attr[a].len,
+                                           &w.next_id, &r.attr[a].id, d)))
+                    goto out_rc;
+            } else {
+                r.attr[a].len = ev->attr[a].len;
+                r.attr[a].val = (const uint8_t *)ev->attr[a].val;
+            }
+        }
+        size_t n = ipl_record_encode(&r, b->rec, IPL_RECORD_MAX);
+        if (!n) {
+            err = ipl_diag_set(d, IPL_ELIMIT, "event record too large");
+            goto out;
+        }
+        uint8_t kb[8];
+        ipl_be64(kb, seq);
+        MDB_val k = {8, kb}, val = {n, NULL};
+        MDB_TRY(mdb_put(w.txn, st->dbi[DB_EVENTS], &k, &val, MDB_APPEND | MDB_RESERVE),
+                "append an event");
+        memcpy(val.mv_data, b->rec, n);
+        /* chain: dictionary entries first, then the record */
+        if ((err = chain_dict_upto(&w, ipl_rec_max_id(&r))))
+            goto out_rc;
+        uint8_t hdr[13];
+        hdr[0] = 0xE1;
+        ipl_be64(hdr + 1, seq);
+        ipl_be32(hdr + 9, (uint32_t)n);
+        ipl_sha256_update(&w.chain, hdr, 13);
+        ipl_sha256_update(&w.chain, b->rec, n);
+        /* index entries, written sorted below */
+        uint8_t key[4];
+        int e = 0;
+        if (ev->has_ip)
+            e |= push_ix(b, IPL_IX_IP, ev->ip, 16, ev->ts, seq);
+        if (r.mac) {
+            ipl_be32(key, r.mac);
+            e |= push_ix(b, IPL_IX_MAC, key, 4, ev->ts, seq);
+        }
+        if (r.duid) {
+            ipl_be32(key, r.duid);
+            e |= push_ix(b, IPL_IX_MAC, key, 4, ev->ts, seq);
+        }
+        if (host_f) {
+            ipl_be32(key, host_f);
+            e |= push_ix(b, IPL_IX_HOST, key, 4, ev->ts, seq);
+        }
+        if (user_f) {
+            ipl_be32(key, user_f);
+            e |= push_ix(b, IPL_IX_USER, key, 4, ev->ts, seq);
+        }
+        ipl_be32(key, (uint32_t)((uint64_t)ev->ts >> 32));
+        e |= push_ix(b, IPL_IX_TIME, key, 4, ev->ts, seq);
+        if (e) {
+            err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (!info->first_seq)
+            info->first_seq = seq;
+        info->last_seq = seq;
+    }
+
+    static const size_t klen[IPL_IX__COUNT] = {16, 4, 4, 4, 4};
+    for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
+        if (!b->nix[ix])
+            continue;
+        qsort(b->ix[ix], b->nix[ix], sizeof(ixent), ixent_cmp);
+        MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IX_IP + ix], &cur), "open an index");
+        for (size_t i = 0; i < b->nix[ix]; i++) {
+            MDB_val k = {klen[ix], b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
+            MDB_TRY(mdb_cursor_put(cur, &k, &val, 0), "write an index");
+        }
+        mdb_cursor_close(cur);
+        cur = NULL;
+    }
+
+    for (size_t i = 0; i < b->nq; i++, qseq++) {
+        const bquar *q = &b->q[i];
+        uint32_t sid;
+        if ((err = intern(&w, q->source, &sid)))
+            goto out_rc;
+        size_t rl = strlen(q->reason) + 1, n = 8 + 4 + 8 + 8 + 2 + rl + q->rawlen;
+        uint8_t kb[8];
+        ipl_be64(kb, qseq);
+        MDB_val k = {8, kb}, val = {n, NULL};
+        MDB_TRY(mdb_put(w.txn, st->dbi[DB_QUARANTINE], &k, &val, MDB_APPEND | MDB_RESERVE),
+                "quarantine a line");
+        uint8_t *p = val.mv_data;
+        ipl_be64(p, (uint64_t)wall_us());
+        ipl_be32(p + 8, sid);
+        ipl_be64(p + 12, q->line);
+        ipl_be64(p + 20, q->offset);
+        p[28] = (uint8_t)(rl >> 8);
+        p[29] = (uint8_t)rl;
+        memcpy(p + 30, q->reason, rl);
+        memcpy(p + 30 + rl, q->raw, q->rawlen);
+        info->quarantined++;
+    }
+
+    for (size_t i = 0; i < b->nsrc; i++) {
+        ipl_source_pos pos = b->src[i].pos;
+        pos.updated = wall_us();
+        uint8_t rec[1 + sizeof pos];
+        rec[0] = 1;
+        put_source_rec(rec + 1, &pos);
+        MDB_val k = {strlen(b->src[i].source), (void *)b->src[i].source}, val = {sizeof rec, rec};
+        MDB_TRY(mdb_put(w.txn, st->dbi[DB_SOURCES], &k, &val, 0), "record a source position");
+    }
+
+    if (b->nev) {
+        uint8_t state[CHAIN_STATE], up[4], kb[8];
+        chain_save(&w.chain, state);
+        ipl_be32(up, w.hashed_upto);
+        chain_digest(&w.chain, info->chain);
+        MDB_TRY(meta_put(w.txn, st, "chain.state", state, CHAIN_STATE), "save the chain");
+        MDB_TRY(meta_put(w.txn, st, "chain.dict", up, 4), "save the chain");
+        MDB_TRY(meta_put(w.txn, st, "chain", info->chain, 32), "save the chain");
+        uint8_t cp[CHAIN_STATE + 4];
+        memcpy(cp, state, CHAIN_STATE);
+        memcpy(cp + CHAIN_STATE, up, 4);
+        ipl_be64(kb, info->last_seq);
+        MDB_val k = {8, kb}, val = {sizeof cp, cp};
+        MDB_TRY(mdb_put(w.txn, st->dbi[DB_CHAIN], &k, &val, MDB_APPEND), "checkpoint the chain");
+    }
+    rc = mdb_txn_commit(w.txn);
+    w.txn = NULL;
+    if (rc) {
+        *mdb_rc = rc;
+        err = ipl_store_mdb_err(d, rc, "commit", st->dir);
+    }
+    goto out;
+out_rc:
+    /* an error from the dictionary may hide MDB_MAP_FULL: report it for a retry */
+    if (err == IPL_ELIMIT)
+        *mdb_rc = MDB_MAP_FULL;
+out:
+#undef MDB_TRY
+    if (cur)
+        mdb_cursor_close(cur);
+    if (w.txn)
+        mdb_txn_abort(w.txn);
+    return err;
+}
+
+int ipl_store_commit(ipl_store *st, ipl_batch *b, ipl_commit_info *info, ipl_diag *d)
+{
+    ipl_commit_info tmp;
+    if (!info)
+        info = &tmp;
+    if (st->flags & IPL_STORE_RDONLY)
+        return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
+    for (int attempt = 0; attempt < 40; attempt++) {
+        int mdb_rc;
+        int err = commit_once(st, b, info, &mdb_rc, d);
+        if (err == IPL_OK)
+            return IPL_OK;
+        ipl_dcache_clear(&st->dcache); /* ids handed out in the aborted transaction are void */
+        if (mdb_rc != MDB_MAP_FULL)
+            return err;
+        size_t step = st->map_size < MAX_MAP_STEP ? st->map_size : MAX_MAP_STEP;
+        int rc = mdb_env_set_mapsize(st->env, st->map_size + step);
+        if (rc)
+            return ipl_store_mdb_err(d, rc, "grow the map", st->dir);
+        st->map_size += step;
+    }
+    return ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* reading                                                                                    */
+
+int ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d)
+{
+    ipl_rtxn *t = calloc(1, sizeof *t);
+    if (!t)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    t->st = st;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
+        mdb_env_set_mapsize(st->env, 0);
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
+    }
+    if (rc) {
+        free(t);
+        return ipl_store_mdb_err(d, rc, "begin a read", st->dir);
+    }
+    *out = t;
+    return IPL_OK;
+}
+
+void ipl_rtxn_end(ipl_rtxn *t)
+{
+    if (!t)
+        return;
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    free(t);
+}
+
+int ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d)
+{
+    mdb_txn_reset(t->txn);
+    int rc = mdb_txn_renew(t->txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(t->st->env, 0);
+        rc = mdb_txn_renew(t->txn);
+    }
+    return rc ? ipl_store_mdb_err(d, rc, "renew a read", t->st->dir) : IPL_OK;
+}
+
+uint64_t ipl_store_last_seq(ipl_rtxn *t)
+{
+    return last_key_u64(t->txn, t->st->dbi[DB_EVENTS]);
+}
+
+int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
+{
+    uint8_t kb[8];
+    ipl_be64(kb, seq);
+    MDB_val k = {8, kb}, v;
+    int rc = mdb_get(t->txn, t->st->dbi[DB_EVENTS], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return IPL_ENOTFOUND;
+    if (rc)
+        return ipl_store_mdb_err(d, rc, "read an event", t->st->dir);
+    ipl_rec r;
+    if (ipl_record_decode(v.mv_data, v.mv_size, &r))
+        return ipl_diag_set(d, IPL_ECORRUPT, "event %llu in store '%s' is corrupt",
+                            (unsigned long long)seq, t->st->dir);
+    memset(ev, 0, sizeof *ev);
+    ev->seq = seq;
+    ev->ts = r.ts;
+    ev->kind = r.kind;
+    ev->has_ip = r.has_ip;
+    memcpy(ev->ip, r.ip, 16);
+    ev->mac = ipl_dict_str(t, r.mac);
+    ev->duid = ipl_dict_str(t, r.duid);
+    ev->host = ipl_dict_str(t, r.host);
+    ev->user = ipl_dict_str(t, r.user);
+    ev->server = ipl_dict_str(t, r.server);
+    ev->source = ipl_dict_str(t, r.source);
+    ev->line = r.line;
+    ev->nattr = r.nattr;
+    for (uint32_t i = 0; i < r.nattr; i++) {
+        ev->attr[i].key = r.attr[i].key;
+        if (r.attr[i].interned) {
+            const char *s = ipl_dict_str(t, r.attr[i].id);
+            ev->attr[i].val = s ? s : "";
+            ev->attr[i].len = s ? (uint32_t)strlen(s) : 0;
+        } else {
+            ev->attr[i].val = (const char *)r.attr[i].val;
+            ev->attr[i].len = r.attr[i].len;
+        }
+    }
+    return IPL_OK;
+}
+
+static int get_source_rec(const MDB_val *v, ipl_source_pos *pos)
+{
+    if (v->mv_size != 1 + sizeof *pos || ((const uint8_t *)v->mv_data)[0] != 1)
+        return IPL_ECORRUPT;
+    memcpy(pos, (const uint8_t *)v->mv_data + 1, sizeof *pos);
+    return IPL_OK;
+}
+
+int ipl_store_source(ipl_rtxn *t, const char *source, ipl_source_pos *pos, ipl_diag *d)
+{
+    MDB_val k = {strlen(source), (void *)source}, v;
+    int rc = mdb_get(t->txn, t->st->dbi[DB_SOURCES], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return IPL_ENOTFOUND;
+    if (rc)
+        return ipl_store_mdb_err(d, rc, "read a source position", t->st->dir);
+    if (get_source_rec(&v, pos))
+        return ipl_diag_set(d, IPL_ECORRUPT, "source record '%s' is corrupt", source);
+    return IPL_OK;
+}
+
+int ipl_store_sources(ipl_rtxn *t, ipl_source_fn fn, void *ctx, ipl_diag *d)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_SOURCES], &c), err = IPL_OK;
+    if (rc)
+        return ipl_store_mdb_err(d, rc, "read sources", t->st->dir);
+    char name[IPL_STR_MAX * 2 + 1];
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        ipl_source_pos pos;
+        size_t n = k.mv_size < sizeof name - 1 ? k.mv_size : sizeof name - 1;
+        memcpy(name, k.mv_data, n);
+        name[n] = '\0';
+        if (get_source_rec(&v, &pos)) {
+            err = ipl_diag_set(d, IPL_ECORRUPT, "source record '%s' is corrupt", name);
+            break;
+        }
+        if ((err = fn(ctx, name, &pos)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return err;
+}
+
+int ipl_store_quarantine(ipl_rtxn *t, const char *source, ipl_quarantine_fn fn, void *ctx,
+                         ipl_diag *d)
+{
+    uint32_t sid = 0;
+    if (source && ipl_dict_find(t, source, strlen(source), &sid))
+        return IPL_OK; /* no such source: nothing quarantined from it */
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_QUARANTINE], &c), err = IPL_OK;
+    if (rc)
+        return ipl_store_mdb_err(d, rc, "read the quarantine", t->st->dir);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size < 31 || k.mv_size != 8) {
+            err = ipl_diag_set(d, IPL_ECORRUPT, "quarantine entry is corrupt");
+            break;
+        }
+        ipl_qentry q;
+        uint32_t id = ipl_get_be32(p + 8);
+        if (source && id != sid)
+            continue;
+        size_t rl = (size_t)p[28] << 8 | p[29];
+        if (30 + rl > v.mv_size || rl == 0 || p[30 + rl - 1] != '\0') {
+            err = ipl_diag_set(d, IPL_ECORRUPT, "quarantine entry is corrupt");
+            break;
+        }
+        q.qseq = ipl_get_be64(k.mv_data);
+        q.ingested = (int64_t)ipl_get_be64(p);
+        q.source = ipl_dict_str(t, id);
+        q.line = ipl_get_be64(p + 12);
+        q.offset = ipl_get_be64(p + 20);
+        q.reason = (const char *)p + 30;
+        q.raw = (const char *)p + 30 + rl;
+        q.rawlen = v.mv_size - 30 - rl;
+        if ((err = fn(ctx, &q)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return err;
+}
+
+static int ts_edge(ipl_rtxn *t, MDB_cursor_op op, int64_t *ts)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    *ts = 0;
+    if (mdb_cursor_open(t->txn, t->st->dbi[DB_IX_TIME], &c))
+        return 0;
+    int rc = mdb_cursor_get(c, &k, &v, op);
+    if (rc == 0)
+        rc = mdb_cursor_get(c, &k, &v, op == MDB_FIRST ? MDB_FIRST_DUP : MDB_LAST_DUP);
+    if (rc == 0 && v.mv_size == IPL_IXVAL) {
+        uint64_t seq;
+        ipl_ixval_unpack(v.mv_data, ts, &seq);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
+int ipl_store_stats_get(ipl_rtxn *t, ipl_store_stats *s, ipl_diag *d)
+{
+    MDB_stat ms;
+    memset(s, 0, sizeof *s);
+    ipl_store *st = t->st;
+#define DBCOUNT(db) (mdb_stat(t->txn, st->dbi[db], &ms) == 0 ? (uint64_t)ms.ms_entries : 0)
+    s->events = DBCOUNT(DB_EVENTS);
+    s->dict = DBCOUNT(DB_DICT_I);
+    s->quarantine = DBCOUNT(DB_QUARANTINE);
+    s->sources = DBCOUNT(DB_SOURCES);
+    for (int i = 0; i < IPL_IX__COUNT; i++)
+        s->index_entries[i] = DBCOUNT(DB_IX_IP + i);
+#undef DBCOUNT
+    s->last_seq = ipl_store_last_seq(t);
+    MDB_envinfo info;
+    mdb_env_info(st->env, &info);
+    if (mdb_env_stat(st->env, &ms) == 0)
+        s->used_bytes = (uint64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+    s->map_size = info.me_mapsize;
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/data.mdb", st->dir);
+    if (stat(path, &sb) == 0)
+        s->file_bytes = (uint64_t)sb.st_blocks * 512;
+    MDB_val v;
+    if (meta_get(t->txn, st, "format", &v) == 0 && v.mv_size == 4)
+        s->format = ipl_get_be32(v.mv_data);
+    if (meta_get(t->txn, st, "chain", &v) == 0 && v.mv_size == 32)
+        memcpy(s->chain, v.mv_data, 32);
+    ts_edge(t, MDB_FIRST, &s->first_ts);
+    ts_edge(t, MDB_LAST, &s->last_ts);
+    return IPL_OK;
+}

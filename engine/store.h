@@ -1,0 +1,170 @@
+/* engine/store.h — the event store: one LMDB environment in a directory.
+ *
+ * Layout (named LMDB databases; every multi-byte integer in a key is big-endian so that LMDB's
+ * byte order is numeric order; see docs/design/store.md for the drawings):
+ *   meta        "format" -> u32 store format; "created" -> i64 µs; "chain" -> 32-byte head hash
+ *   events      u64 seq -> record (engine/record.c: compact, versioned), appended with MDB_APPEND
+ *   dict.s      string -> u32 id          } strings interned once: MACs, DUIDs, hosts, users,
+ *   dict.i      u32 id -> string + NUL    } servers, sources, low-cardinality attribute values
+ *   ix.ip       ip[16]      -> dups (ts:7 | seq:5)  } DUPSORT|DUPFIXED: one 12-byte entry per event,
+ *   ix.mac      u32 mac/duid id -> dups            } sorted by (ts, seq) under each key, so a
+ *   ix.host     u32 folded host id -> dups         } key's history is a contiguous, time-ordered
+ *   ix.user     u32 folded user id -> dups         } range and a CIDR is a key range
+ *   ix.time     u32 (ts >> 32) bucket -> dups      } (≈71.6-minute buckets)
+ *   sources     source name -> position record (offset, line, fingerprint, last_ts, counts)
+ *   quarantine  u64 qseq -> {ingest time, source id, line, offset, reason, raw bytes ≤ 4 KiB}
+ *   chain       u64 last seq of a batch -> 32-byte running hash after that batch
+ *
+ * LMDB's rules, as this store uses them (its own Caveats section, applied):
+ *   - One writer: all writes go through ipl_store_commit, one write transaction per batch. Only
+ *     one thread of one process writes at a time (LMDB's writer lock serialises processes).
+ *   - Readers never block and are never blocked (MVCC). Keep read transactions short: a long one
+ *     pins old pages and the file grows. The environment is opened with MDB_NOTLS, so a read
+ *     transaction may move between threads, but one transaction is used by one thread at a time.
+ *   - Values returned by reads (ipl_event strings, dictionary strings) point into the map and live
+ *     until the read transaction ends: copy what must outlive it.
+ *   - The map grows by itself: a commit that hits MDB_MAP_FULL is aborted, the map doubled, and the
+ *     batch replayed; nothing is lost or half-written. A failed commit (disk full, I/O error)
+ *     commits nothing.
+ *   - Long jobs (purges, rebuilds) work in bounded batches, never one transaction for hours.
+ */
+#ifndef IPL_STORE_H
+#define IPL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/diag.h"
+#include "engine/event.h"
+
+#define IPL_STORE_FORMAT 1          /* the format this build writes and the newest it reads */
+#define IPL_STORE_DEFAULT_DIR "ipledger-store"
+#define IPL_QUARANTINE_RAW_MAX 4096 /* bytes of an offending line kept in the quarantine */
+
+typedef struct ipl_store ipl_store;
+typedef struct ipl_rtxn  ipl_rtxn;
+typedef struct ipl_batch ipl_batch;
+
+enum ipl_store_flags {
+    IPL_STORE_RDONLY = 1,   /* open for reading only */
+    IPL_STORE_CREATE = 2,   /* create the directory and the store if missing */
+};
+
+/* The store directory from --store, else $IPLEDGER_STORE, else IPL_STORE_DEFAULT_DIR. */
+const char *ipl_store_default_dir(const char *flag);
+
+/* Opens (returns owned, close with ipl_store_close). Errors: missing store without CREATE,
+ * read-only directory, a newer format (IPL_EFORMAT), not an ipledger store. */
+int  ipl_store_open(ipl_store **out, const char *dir, unsigned flags, ipl_diag *d);
+void ipl_store_close(ipl_store *st);
+const char *ipl_store_dir(const ipl_store *st);
+
+/* ---- writing: a batch collects events, quarantined lines and source positions; commit writes
+ * them in one transaction. The batch copies everything it is given (the caller's buffers may be
+ * reused at once). ---- */
+typedef struct ipl_source_pos {
+    uint64_t offset;          /* bytes of the source consumed (next read starts here) */
+    uint64_t line;            /* lines consumed */
+    uint64_t size;            /* size of the file when last read */
+    uint32_t fp_len;          /* bytes covered by fp (≤ IPL_FP_MAX) */
+    uint8_t  fp[32];          /* SHA-256 of the first fp_len bytes: identifies the file's content */
+    uint8_t  tail[32];        /* SHA-256 of the (up to IPL_TAIL_MAX) bytes just before offset */
+    uint32_t tail_len;
+    int64_t  last_ts;         /* parser's DST-resolution hint (ipl_parse_ctx.last_ts) */
+    uint64_t generation;      /* how many times this path was seen as a new file (overwrites) */
+    uint64_t events;          /* events committed from this source (all generations) */
+    uint64_t quarantined;     /* lines quarantined from this source */
+    int64_t  updated;         /* µs, wall clock of the last commit */
+    char     format[32];      /* parser name */
+} ipl_source_pos;
+#define IPL_FP_MAX   4096
+#define IPL_TAIL_MAX 256
+
+int  ipl_batch_new(ipl_batch **out);
+void ipl_batch_free(ipl_batch *b);
+void ipl_batch_clear(ipl_batch *b);
+size_t ipl_batch_events(const ipl_batch *b);
+size_t ipl_batch_bytes(const ipl_batch *b);      /* memory held, for flush decisions */
+/* Copies the event; ev->source names the source (required), ev->line its line. */
+int  ipl_batch_add(ipl_batch *b, const ipl_event *ev, ipl_diag *d);
+int  ipl_batch_quarantine(ipl_batch *b, const char *source, uint64_t line, uint64_t offset,
+                          const char *reason, const char *raw, size_t rawlen, ipl_diag *d);
+/* The position to record for `source` when this batch commits (the last call wins). */
+int  ipl_batch_set_source(ipl_batch *b, const char *source, const ipl_source_pos *pos, ipl_diag *d);
+
+typedef struct ipl_commit_info {
+    uint64_t first_seq, last_seq;  /* 0, 0 when the batch had no events */
+    uint64_t quarantined;
+    uint8_t  chain[32];            /* head of the hash chain after the commit */
+} ipl_commit_info;
+int ipl_store_commit(ipl_store *st, ipl_batch *b, ipl_commit_info *info, ipl_diag *d);
+
+/* ---- reading ---- */
+int  ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d);
+void ipl_rtxn_end(ipl_rtxn *t);
+/* Releases and re-acquires the snapshot (long scans call this every so often). */
+int  ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d);
+
+/* Decodes event `seq`; strings borrow from the transaction. IPL_ENOTFOUND if absent (purged). */
+int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d);
+uint64_t ipl_store_last_seq(ipl_rtxn *t);
+/* Dictionary: id of a string (IPL_ENOTFOUND if never seen); string of an id (NULL if none). */
+int ipl_dict_find(ipl_rtxn *t, const char *s, size_t len, uint32_t *id);
+const char *ipl_dict_str(ipl_rtxn *t, uint32_t id);
+/* The index key for a host or user: the id of its case-folded form. */
+int ipl_dict_find_folded(ipl_rtxn *t, const char *s, size_t len, uint32_t *id);
+
+typedef enum ipl_index {
+    IPL_IX_IP, IPL_IX_MAC, IPL_IX_HOST, IPL_IX_USER, IPL_IX_TIME, IPL_IX__COUNT
+} ipl_index;
+const char *ipl_index_name(ipl_index ix);
+
+/* An index scan: every entry whose key is in [klo, khi] (byte strings of the index's key width:
+ * 16 for ip, 4 for the others; NULL = unbounded) and whose ts is in [from, to], ordered by
+ * (key, ts, seq), or reversed. For IPL_IX_TIME pass NULL keys: the bounds come from from/to and
+ * the order is (ts, seq). */
+typedef struct ipl_ixcur ipl_ixcur;
+typedef struct ipl_ixent {
+    uint64_t seq;
+    int64_t  ts;
+    uint8_t  key[16];
+    size_t   keylen;
+} ipl_ixent;
+int  ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, int64_t from,
+                    int64_t to, int reverse, ipl_ixcur **out, ipl_diag *d);
+/* IPL_OK with *e filled, IPL_ENOTFOUND at the end, or an error. */
+int  ipl_ixcur_next(ipl_ixcur *c, ipl_ixent *e, ipl_diag *d);
+void ipl_ixcur_close(ipl_ixcur *c);
+/* Number of entries under one key (cheap: mdb_cursor_count). */
+int  ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl_diag *d);
+
+/* Source positions. IPL_ENOTFOUND if the source was never ingested. */
+int ipl_store_source(ipl_rtxn *t, const char *source, ipl_source_pos *pos, ipl_diag *d);
+typedef int (*ipl_source_fn)(void *ctx, const char *source, const ipl_source_pos *pos);
+int ipl_store_sources(ipl_rtxn *t, ipl_source_fn fn, void *ctx, ipl_diag *d);
+
+/* Quarantine entries, oldest first; `source` NULL for all. */
+typedef struct ipl_qentry {
+    uint64_t    qseq;
+    int64_t     ingested;      /* µs, wall clock */
+    const char *source;
+    uint64_t    line, offset;
+    const char *reason;
+    const char *raw;
+    size_t      rawlen;
+} ipl_qentry;
+typedef int (*ipl_quarantine_fn)(void *ctx, const ipl_qentry *q);
+int ipl_store_quarantine(ipl_rtxn *t, const char *source, ipl_quarantine_fn fn, void *ctx,
+                         ipl_diag *d);
+
+typedef struct ipl_store_stats {
+    uint64_t events, last_seq, dict, quarantine, sources;
+    uint64_t index_entries[IPL_IX__COUNT];
+    uint64_t map_size, used_bytes, file_bytes;   /* file_bytes: blocks on disk (what du says) */
+    uint32_t format;
+    int64_t  first_ts, last_ts;                  /* event time span (0 when empty) */
+    uint8_t  chain[32];
+} ipl_store_stats;
+int ipl_store_stats_get(ipl_rtxn *t, ipl_store_stats *s, ipl_diag *d);
+
+#endif

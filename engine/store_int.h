@@ -1,0 +1,122 @@
+/* engine/store_int.h — what store.c, dict.c, record.c and index.c share; not a public header. */
+#ifndef IPL_STORE_INT_H
+#define IPL_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "engine/arena.h"
+#include "engine/sha256.h"
+#include "engine/store.h"
+
+/* ---- record codec (record.c) ----
+ * A record is the on-disk form of an event (format version 1):
+ *   u8 version | u8 kind | u8 flags (1 has_ip, 2 ip is v6) | u64 ts (LE)
+ *   | ip (4 or 16 bytes) | varint mac, duid, host, user, server, source (dict ids, 0 = none)
+ *   | varint line | u8 nattr | nattr x (u8 key|0x80 if interned, then varint id or varint len+bytes)
+ */
+#define IPL_RECORD_VERSION 1
+#define IPL_RECORD_MAX (64 + IPL_ATTR_MAX * (IPL_ATTR_VAL_MAX + 8))
+
+typedef struct ipl_rec {
+    int64_t  ts;
+    uint16_t kind;
+    uint8_t  has_ip;
+    uint8_t  ip[16];
+    uint32_t mac, duid, host, user, server, source;
+    uint64_t line;
+    uint32_t nattr;
+    struct {
+        uint8_t key;
+        uint8_t interned;
+        uint32_t id;           /* when interned */
+        uint32_t len;          /* when inline */
+        const uint8_t *val;
+    } attr[IPL_ATTR_MAX];
+} ipl_rec;
+
+size_t ipl_record_encode(const ipl_rec *r, uint8_t *buf, size_t cap);   /* 0 if it does not fit */
+int    ipl_record_decode(const void *buf, size_t len, ipl_rec *r);       /* IPL_OK / IPL_ECORRUPT */
+uint32_t ipl_rec_max_id(const ipl_rec *r);
+
+/* ---- dictionary cache (dict.c): string -> id, for the writer ---- */
+typedef struct ipl_dcache {
+    struct dslot { uint64_t hash; const char *s; uint32_t len, id; } *slots;
+    size_t cap, count;
+    ipl_arena strings;
+} ipl_dcache;
+int  ipl_dcache_init(ipl_dcache *c, size_t cap);
+void ipl_dcache_release(ipl_dcache *c);
+void ipl_dcache_clear(ipl_dcache *c);
+int  ipl_dcache_get(const ipl_dcache *c, const char *s, size_t len, uint32_t *id);
+void ipl_dcache_put(ipl_dcache *c, const char *s, size_t len, uint32_t id);
+
+/* ---- the store handle ---- */
+enum { DB_META, DB_EVENTS, DB_DICT_S, DB_DICT_I, DB_IX_IP, DB_IX_MAC, DB_IX_HOST, DB_IX_USER,
+       DB_IX_TIME, DB_SOURCES, DB_QUARANTINE, DB_CHAIN, DB__COUNT };
+
+struct ipl_store {
+    MDB_env   *env;
+    MDB_dbi    dbi[DB__COUNT];
+    char      *dir;
+    unsigned   flags;
+    size_t     map_size;
+    ipl_dcache dcache;         /* writer only */
+};
+
+struct ipl_rtxn {
+    ipl_store *st;
+    MDB_txn   *txn;
+};
+
+/* Writer-side dictionary: id of s, interning it (and hashing nothing: see chain rule in store.c). */
+int ipl_dict_intern(ipl_store *st, MDB_txn *txn, const char *s, size_t len, uint32_t *next_id,
+                    uint32_t *id, ipl_diag *d);
+
+/* Index value: ts (7 bytes, µs, big-endian) | seq (5 bytes, big-endian). */
+#define IPL_IXVAL 12
+static inline void ipl_ixval_pack(uint8_t v[IPL_IXVAL], int64_t ts, uint64_t seq)
+{
+    uint64_t t = (uint64_t)ts;
+    for (int i = 0; i < 7; i++)
+        v[i] = (uint8_t)(t >> (8 * (6 - i)));
+    for (int i = 0; i < 5; i++)
+        v[7 + i] = (uint8_t)(seq >> (8 * (4 - i)));
+}
+static inline void ipl_ixval_unpack(const uint8_t v[IPL_IXVAL], int64_t *ts, uint64_t *seq)
+{
+    uint64_t t = 0, s = 0;
+    for (int i = 0; i < 7; i++)
+        t = t << 8 | v[i];
+    for (int i = 0; i < 5; i++)
+        s = s << 8 | v[7 + i];
+    *ts = (int64_t)t;
+    *seq = s;
+}
+#define IPL_TS_MAX ((INT64_C(1) << 56) - 1)
+#define IPL_SEQ_MAX ((UINT64_C(1) << 40) - 1)
+
+static inline void ipl_be64(uint8_t b[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+static inline uint64_t ipl_get_be64(const uint8_t b[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+static inline void ipl_be32(uint8_t b[4], uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24); b[1] = (uint8_t)(v >> 16); b[2] = (uint8_t)(v >> 8); b[3] = (uint8_t)v;
+}
+static inline uint32_t ipl_get_be32(const uint8_t b[4])
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Maps an LMDB return code to the error space with a message about `what`. */
+int ipl_store_mdb_err(ipl_diag *d, int rc, const char *what, const char *dir);
+
+#endif
