@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,8 +45,19 @@ int ipl_store_mdb_err(ipl_diag *d, int rc, const char *what, const char *dir)
         code = IPL_ECORRUPT;
     else if (rc == MDB_MAP_FULL)
         code = IPL_ELIMIT;
-    else if (rc == EIO)
+    else if (rc == EIO) {
+        /* LMDB reports a short write (the disk filled up mid-write) as EIO: tell them apart */
+        struct statvfs vfs;
+        if (dir && statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_bsize < ((uint64_t)4 << 20))
+            return ipl_diag_set(d, IPL_ENOSPC,
+                                "cannot %s in store '%s': no space left on device (%llu KiB free; "
+                                "nothing of this batch was committed)",
+                                what, dir, (unsigned long long)vfs.f_bavail * vfs.f_bsize / 1024);
         code = IPL_EIO;
+    }
+    if (code == IPL_ENOSPC)
+        return ipl_diag_set(d, code, "cannot %s in store '%s': no space left on device (nothing of "
+                            "this batch was committed)", what, dir);
     return ipl_diag_set(d, code, "cannot %s in store '%s': %s", what, dir, mdb_strerror(rc));
 }
 

@@ -61,13 +61,14 @@ int cmd_events(int argc, char **argv)
         {"mac", 1, "M  a MAC in any common notation, or a DUID in hex", NULL, {0}, 0},
         {"host", 1, "H  a host name (case-insensitive)", NULL, {0}, 0},
         {"user", 1, "U  a user, DOMAIN\\name (case-insensitive)", NULL, {0}, 0},
+        {"all", 0, "every event, in time order (the time index)", NULL, {0}, 0},
         {"from", 1, "T  from this time (ISO 8601, date, @epoch, now, -7d)", NULL, {0}, 0},
         {"to", 1, "T  up to this time, inclusive", NULL, {0}, 0},
         {"tz", 1, "ZONE  zone of times given without an offset (default UTC)", NULL, {0}, 0},
     };
     ipl_args a = {opts, sizeof opts / sizeof opts[0], {0}, 0, 0};
     int rc = cli_args("events",
-                      "ipledger events --ip A | --mac M | --host H | --user U [--from T1] [--to T2] "
+                      "ipledger events --ip A | --mac M | --host H | --user U | --all [--from T1] [--to T2] "
                       "[--format table|json|ndjson|csv]",
                       &a, argc, argv);
     if (rc)
@@ -77,7 +78,10 @@ int cmd_events(int argc, char **argv)
     ipl_out_format f;
     ipl_tz *tz = NULL;
     int64_t from = 0, to = INT64_MAX;
-    if ((rc = pick_selector("events", &a, &ix, &val)) || (rc = cli_out_format("events", &a, &f)) ||
+    int all = ipl_arg_flag(&a, "all");
+    if (all && (ipl_arg(&a, "ip") || ipl_arg(&a, "mac") || ipl_arg(&a, "host") || ipl_arg(&a, "user")))
+        return cli_fail("events", 2, "--all goes without --ip, --mac, --host or --user");
+    if ((!all && (rc = pick_selector("events", &a, &ix, &val))) || (rc = cli_out_format("events", &a, &f)) ||
         (rc = load_tz("events", &a, &tz)))
         return rc;
     if ((ipl_arg(&a, "from") && (rc = cli_time("events", "from", ipl_arg(&a, "from"), tz, &from))) ||
@@ -98,8 +102,12 @@ int cmd_events(int argc, char **argv)
     r.json = f == IPL_OUT_JSON || f == IPL_OUT_NDJSON;
     ipl_arena_init(&r.arena, (size_t)1 << 24);
     int err = ipl_rtxn_begin(st, &t, &d);
-    if (!err)
+    if (!err && all) {
+        memset(&sel, 0, sizeof sel);
+        sel.ix = IPL_IX_TIME;
+    } else if (!err) {
         err = ipl_selector_make(t, ix, val, &sel, &d);
+    }
     if (!err && (err = ipl_out_new(&r.out, f, ipl_event_cols, ipl_event_ncols, cli_write_stdout, NULL)))
         ipl_diag_set(&d, err, "out of memory");
     if (!err)

@@ -29,8 +29,10 @@ static const ipl_cmd commands[] = {
 
 static int cmd_help(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 0 && (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0)) {
+        printf("usage: ipledger help\n\nlists the commands; 'ipledger COMMAND -h' shows one\n");
+        return 0;
+    }
     printf("usage: ipledger COMMAND [OPTIONS]   (ipledger COMMAND -h for its options)\n\n"
            "ipledger: IP address audit and forensics over DHCP, logon and change logs.\n\n"
            "commands:\n");
