@@ -42,11 +42,50 @@ int ipl_ip_parse(const char *s, size_t len, uint8_t out[16])
     return IPL_OK;
 }
 
+/* RFC 5952 text of a non-mapped IPv6 address: lowercase hex, no leading zeros, the longest run
+ * (first on a tie) of two or more zero groups as "::". glibc's inet_ntop is not used because it
+ * writes IPv4-compatible addresses (::102:304) in the deprecated mixed form "::1.2.3.4". */
+static size_t format_v6(const uint8_t ip[16], char *buf, size_t n)
+{
+    char t[IPL_IP_TEXT];
+    unsigned w[8];
+    int best = -1, bestlen = 0;
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && w[j] == 0)
+            j++;
+        if (j - i > bestlen && j - i >= 2)
+            best = i, bestlen = j - i;
+        i = j > i ? j : i + 1;
+    }
+    size_t o = 0;
+    for (int i = 0; i < 8; i++) {
+        if (i == best) {
+            t[o++] = ':';
+            if (i == 0)
+                t[o++] = ':';
+            i += bestlen - 1;
+            continue;
+        }
+        o += (size_t)snprintf(t + o, sizeof t - o, "%x%s", w[i], i < 7 ? ":" : "");
+    }
+    t[o] = '\0';
+    if (o >= n) {
+        if (n)
+            buf[0] = '\0';
+        return 0;
+    }
+    memcpy(buf, t, o + 1);
+    return o;
+}
+
 size_t ipl_ip_format(const uint8_t ip[16], char *buf, size_t n)
 {
-    const char *r = ipl_ip_is_v4(ip) ? inet_ntop(AF_INET, ip + 12, buf, (socklen_t)n)
-                                     : inet_ntop(AF_INET6, ip, buf, (socklen_t)n);
-    if (!r) {
+    if (!ipl_ip_is_v4(ip))
+        return format_v6(ip, buf, n);
+    if (!inet_ntop(AF_INET, ip + 12, buf, (socklen_t)n)) {
         if (n)
             buf[0] = '\0';
         return 0;
@@ -61,8 +100,9 @@ int ipl_prefix_parse(const char *s, size_t len, int lenient, ipl_prefix *out)
     uint8_t ip[16];
     if (ipl_ip_parse(s, alen, ip) != IPL_OK)
         return IPL_EPARSE;
-    int v4 = ipl_ip_is_v4(ip) && memchr(s, ':', alen) == NULL;
-    int maxbits = v4 ? 32 : 128;
+    /* bits count in the notation's own space; "::ffff:10.0.0.0/104" is the IPv4 10.0.0.0/8 */
+    int v4text = memchr(s, ':', alen) == NULL;
+    int maxbits = v4text ? 32 : 128;
     int bits = maxbits;
     if (slash) {
         const char *p = slash + 1, *e = s + len;
@@ -77,7 +117,8 @@ int ipl_prefix_parse(const char *s, size_t len, int lenient, ipl_prefix *out)
         if (bits > maxbits)
             return IPL_EPARSE;
     }
-    int total = v4 ? bits + 96 : bits;
+    int total = v4text ? bits + 96 : bits;
+    int v4 = ipl_ip_is_v4(ip) && total >= 96;
     uint8_t lo[16], hi[16];
     for (int i = 0; i < 16; i++) {
         int keep = total - i * 8;
@@ -161,23 +202,38 @@ int ipl_mac_canon(const char *s, size_t len, char out[13])
         s += 2;
         len -= 2;
     }
+    /* One separator throughout, and groups of the notation's width: 2 digits with ':' or '-',
+     * 4 with '.', none at all for the 12-digit form. */
     char hex[16];
-    size_t o = 0;
-    int groups = 1;
+    size_t o = 0, glen = 0;
+    int groups = 1, sep = 0, width = 0;
     for (size_t i = 0; i < len; i++) {
         int c = (unsigned char)s[i];
         if (c == ':' || c == '-' || c == '.') {
+            if ((sep && c != sep) || glen == 0)
+                return IPL_EPARSE;
+            sep = c;
+            width = c == '.' ? 4 : 2;
+            if (glen != (size_t)width)
+                return IPL_EPARSE;
             groups++;
+            glen = 0;
             continue;
         }
         int v = hexval(c);
         if (v < 0 || o >= 14)
             return IPL_EPARSE;
         hex[o++] = "0123456789abcdef"[v];
+        glen++;
     }
-    if (o == 14 && groups == 7 && (memcmp(hex, "01", 2) == 0 || memcmp(hex, "06", 2) == 0)) {
+    if (sep && glen != (size_t)width)
+        return IPL_EPARSE;
+    if (o == 14 && groups == 7 && sep != '.' &&
+        (memcmp(hex, "01", 2) == 0 || memcmp(hex, "06", 2) == 0)) {
         memmove(hex, hex + 2, 12);
         o = 12;
+    } else if (sep && groups != (sep == '.' ? 3 : 6)) {
+        return IPL_EPARSE;
     }
     if (o != 12)
         return IPL_EPARSE;

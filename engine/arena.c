@@ -58,12 +58,18 @@ void ipl_arena_clear(ipl_arena *a)
 
 void *ipl_arena_alloc(ipl_arena *a, size_t n)
 {
+    /* a zeroed struct works too: 0 means the defaults (arena.h) */
+    size_t cap = a->cap ? a->cap : ARENA_DEFAULT_CAP;
+    size_t bsize = a->block_size ? a->block_size : ARENA_DEFAULT_BLOCK;
     size_t need = (n + 15) & ~(size_t)15;
-    if (need < n || a->used + need > a->cap)
+    /* written so that nothing wraps: used <= cap always holds */
+    if (need < n || a->used > cap || need > cap - a->used)
         return NULL;
     ipl_arena_block *b = a->head;
     if (!b || b->size - b->off < need) {
-        size_t sz = need > a->block_size ? need : a->block_size;
+        size_t sz = need > bsize ? need : bsize;
+        if (sz > SIZE_MAX - sizeof(ipl_arena_block))
+            return NULL;
         ipl_arena_block *nb = malloc(sizeof *nb + sz);
         if (!nb)
             return NULL;
@@ -80,6 +86,8 @@ void *ipl_arena_alloc(ipl_arena *a, size_t n)
 
 char *ipl_arena_strndup(ipl_arena *a, const char *s, size_t n)
 {
+    if (n == SIZE_MAX)             /* n + 1 would wrap to 0 */
+        return NULL;
     char *p = ipl_arena_alloc(a, n + 1);
     if (p) {
         if (n)

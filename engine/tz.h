@@ -37,6 +37,7 @@ typedef struct ipl_tz ipl_tz;
 int64_t ipl_days_from_civil(int y, int m, int d);
 void    ipl_civil_from_days(int64_t days, int *y, int *m, int *d);
 int     ipl_civil_valid(const ipl_civil *c);       /* 1 if the date and time exist on a calendar */
+                                                    /* (years 0-9999, sec 60 allowed) */
 /* Civil time read as UTC -> microseconds since the epoch (no zone involved). */
 int64_t ipl_civil_to_us(const ipl_civil *c);
 void    ipl_us_to_civil(int64_t us, ipl_civil *c);
@@ -49,6 +50,10 @@ void ipl_tz_free(ipl_tz *tz);
 const char *ipl_tz_name(const ipl_tz *tz);
 /* A shared UTC zone that needs no loading and must not be freed. */
 const ipl_tz *ipl_tz_utc(void);
+/* Builds a zone from a TZif image in memory, as ipl_tz_load does with a file's bytes; borrows
+ * data, copies name (which must pass the same name check). For tests and fuzzing. Returns an owned
+ * handle, free with ipl_tz_free. */
+int ipl_tz_from_tzif(ipl_tz **out, const char *name, const void *data, size_t len, ipl_diag *d);
 
 /* Local wall time -> UTC microseconds: returns 0 (gap), 1 or 2 (overlap) candidates as above;
  * *earlier <= *later. A negative value is an error (invalid civil time). */
@@ -71,6 +76,7 @@ int ipl_tz_resolve(const ipl_tz *tz, const ipl_civil *local, int64_t *last, int6
  * earlier instant in an overlap. Errors name the text and what was expected. */
 int ipl_time_parse(const char *s, size_t len, const ipl_tz *zone, int64_t *us, ipl_diag *d);
 /* Relative times for queries: "-7d", "+3h", "-90m", "-30s", "-2w" added to `now`. */
+/* The sign is required; "now" alone, or followed by such an offset ("now-7d"), is accepted too. */
 int ipl_time_parse_relative(const char *s, size_t len, int64_t now, int64_t *us, ipl_diag *d);
 /* Formats as "2024-05-01T08:15:32Z" (".123456" inserted when usec != 0). Returns length. buf >= 32. */
 size_t ipl_time_format(int64_t us, char *buf, size_t n);

@@ -2,7 +2,7 @@
 # Every bad input gets one clear line naming the thing and the reason, a non-zero exit, and no
 # partial batch committed: unreadable paths, unknown formats, an undetectable file, a read-only
 # store directory, a full disk, a store of a newer format, an invalid zone, an invalid --at.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 mnt=""
 cleanup_hook() { [ -n "$mnt" ] && umount "$mnt"; }
 

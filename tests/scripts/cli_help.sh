@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every command in the table answers -h with its usage and exit 0; an unknown command and an
 # unknown option are usage errors (exit 2) with a message.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 cmds=$("$IPL" help | awk '/^commands:/ {on=1; next} on && /^  [a-z]/ {print $1}')
 check "the help lists commands" test -n "$cmds"
 for c in $cmds; do

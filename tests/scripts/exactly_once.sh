@@ -2,7 +2,7 @@
 # Exactly-once ingest: reruns add nothing, growth adds only new lines, a weekly overwrite is a new
 # file, an incomplete last line waits, and a process killed at any point then rerun leaves the
 # store identical (same events, same sequence numbers, same chain head) to an uninterrupted run.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 mkdir logs
 mklog logs/DhcpSrvLog-Wed.log 3000

@@ -1,4 +1,4 @@
-# tests/scripts/lib.sh — shared by the integration scripts (sourced, not a test itself).
+# tests/scripts/lib.bash — shared by the integration scripts (sourced, not a test itself).
 # Gives: $IPL (the binary), $WORK (a fresh temp dir, removed on exit), check/fail helpers, and
 # mklog: a Windows DHCP audit log (IPv4, CRLF, header block) with N lease rows.
 set -u
