@@ -480,6 +480,12 @@ static int ingest_source(ing *g, const char *display, int fd, int is_stdin, int 
     g->ctx.file_name = base ? base + 1 : display;
     g->ctx.arena = &g->scratch;
     g->ctx.last_ts = g->pos.last_ts;
+    {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        g->ctx.now = (int64_t)now.tv_sec * IPL_US_PER_SEC + now.tv_nsec / 1000;
+        g->ctx.year_hint = g->o->year;
+    }
     if (g->p->init)
         g->p->init(g->pstate, &g->ctx);
     g->offset = start;

@@ -44,6 +44,7 @@ typedef struct ipl_ingest_opts {
     const ipl_tz *tz;                       /* producer's zone; NULL = UTC */
     const char *server;                     /* --server, or NULL */
     const char *stdin_name;                 /* source name for "-" (default "stdin") */
+    int year;                               /* --year: the year of RFC 3164 lines (0 = infer) */
     size_t batch_events;                    /* default 16384 */
     void (*progress)(void *ctx, const ipl_ingest_progress *p);  /* about twice a second */
     void *progress_ctx;

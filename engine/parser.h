@@ -35,7 +35,10 @@ typedef struct ipl_parse_ctx {
     int64_t       last_ts;     /* UTC µs of the source's previous local-time event (0 = none):
                                   ipl_tz_resolve uses and updates it; ingest persists it with the
                                   source position so a rerun resolves DST overlaps identically */
-    int           year_hint;   /* for formats without a year (RFC 3164): the year to assume */
+    int           year_hint;   /* for formats without a year (RFC 3164): the year to assume when
+                                  nothing else says (0 = derive from `now`) */
+    int64_t       now;         /* UTC µs "now" as ingest saw it when the source was opened: the
+                                  parser's only clock (year inference); tests freeze it */
 } ipl_parse_ctx;
 
 /* Receives one event; returns IPL_OK or an error that stops the current line (it is quarantined). */

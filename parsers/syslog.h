@@ -1,0 +1,50 @@
+/* parsers/syslog.h — the syslog envelope shared by the syslog-framed formats (ISC dhcpd, Kea log
+ * lines, dnsmasq, sshd), and the program-tag router.
+ *
+ * Accepted headers (a leading "<PRI>" optional in all):
+ *   RFC 3164   "May  1 08:15:32 host tag[pid]: msg"        local time, no year (see below)
+ *   RFC 5424   "<34>1 2024-05-01T08:15:32.003Z host app procid msgid [sd] msg"
+ *   rsyslog    "2024-05-01T08:15:32.123456+02:00 host tag[pid]: msg" (RSYSLOG_FileFormat)
+ * RFC 3164 times are local to ctx->tz. Their year: ctx->year_hint when set; otherwise, for the
+ * first line of a source, the year of ctx->now, or the year before if that would put the line more
+ * than a day after ctx->now; after that, the year of the source's previous line (ctx->last_ts),
+ * plus one when the month goes back (December -> January). Documented in docs/design/time.md.
+ */
+#ifndef IPL_SYSLOG_H
+#define IPL_SYSLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/parser.h"
+
+typedef struct ipl_syslog {
+    int64_t     ts;                 /* UTC µs */
+    int         pri;                /* -1 when absent */
+    int         rfc;                /* 3164 or 5424 (the rsyslog file format counts as 5424) */
+    const char *host;  size_t host_len;
+    const char *tag;   size_t tag_len;   /* program: TAG or APP-NAME, without [pid] */
+    const char *pid;   size_t pid_len;   /* may be empty */
+    const char *msg;   size_t msg_len;   /* the message after the header */
+} ipl_syslog;
+
+/* Parses the envelope of one line. Pointers borrow from `line`. IPL_EPARSE with a reason that
+ * names the part ("syslog timestamp 'Mai  1 08:15:32' is not ...") when it is not syslog.
+ * Updates ctx->last_ts (year inference and DST overlap order). */
+int ipl_syslog_parse(ipl_parse_ctx *ctx, const char *line, size_t len, ipl_syslog *out, ipl_diag *d);
+
+/* 1 if the first lines of a sample look like syslog at all (any program). */
+int ipl_syslog_probe_envelope(const char *sample, size_t len);
+
+/* A parser of syslog message bodies for some program tags: the router (the "syslog" format)
+ * parses the envelope once and hands the message to the sub-parser whose tags match. */
+typedef struct ipl_syslog_sub {
+    const char *name;               /* "isc-dhcpd" */
+    const char *const *tags;        /* NULL-terminated list: "dhcpd", ... (exact match) */
+    /* Fills events from one message; the envelope gives ts, host, tag. Same contract as
+     * ipl_parser.line otherwise (IPL_OK with 0..n events, or an error with a reason). */
+    int (*message)(ipl_parse_ctx *ctx, const ipl_syslog *env, ipl_emit_fn emit, void *emit_ctx,
+                   ipl_diag *d);
+} ipl_syslog_sub;
+
+#endif
