@@ -61,8 +61,8 @@
     X(IPL_K_AUTH_FAIL,       38, "auth.fail")         \
     X(IPL_K_ALERT,           39, "alert")
 /* Numbers 40-99 are reserved in blocks for the format families being added (append only):
- *   40-47 syslog/ISC dhcpd/dnsmasq   48-55 Kea   56-67 Windows Security + DHCP config events
- *   68-79 NPS/FreeRADIUS/sshd        80-99 address space, inventory, retention */
+ *   40-47 syslog + ISC dhcpd   48-55 Kea   56-67 Windows Security + DHCP config events
+ *   68-71 dnsmasq + sshd       72-79 NPS + FreeRADIUS   80-99 address space, inventory, retention */
 
 enum ipl_kind {
 #define IPL_KIND_ENUM(name, val, text) name = val,
@@ -120,8 +120,8 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete */
     X(IPL_A_DIGEST,      38, "digest",      0)          \
     X(IPL_A_PROGRAM,     39, "program",     1)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
- *   40-49 syslog/ISC dhcpd/dnsmasq   50-59 Kea   60-79 Windows Security + DHCP config events
- *   80-99 NPS/FreeRADIUS/sshd        100-127 address space, inventory, retention, geo */
+ *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
+ *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo */
 
 enum ipl_attr_key {
     IPL_A_NONE = 0,

@@ -217,6 +217,15 @@ int ipl_store_open(ipl_store **out, const char *dir, unsigned flags, ipl_diag *d
     } else if (!S_ISDIR(sb.st_mode)) {
         err = ipl_diag_set(d, IPL_EINVAL, "store '%s' is not a directory", dir);
         goto out;
+    } else if (!(flags & IPL_STORE_CREATE)) {
+        /* without CREATE an empty directory is a missing store (LMDB would create one) */
+        char data[4200];
+        snprintf(data, sizeof data, "%s/data.mdb", dir);
+        if (stat(data, &sb) != 0 && errno == ENOENT) {
+            err = ipl_diag_set(d, IPL_ENOTFOUND,
+                               "'%s' holds no ipledger store (run 'ipledger init' first)", dir);
+            goto out;
+        }
     }
     if (!(flags & IPL_STORE_RDONLY) && access(dir, W_OK) != 0) {
         err = ipl_diag_set(d, IPL_EACCES, "store directory '%s' is not writable: %s", dir,
@@ -626,8 +635,10 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         r.nattr = ev->nattr;
         for (uint32_t a = 0; a < ev->nattr; a++) {
             r.attr[a].key = ev->attr[a].key;
+            /* dictionary strings are C strings: a value with a NUL byte stays inline */
             if (ipl_attr_interned(ev->attr[a].key) && ev->attr[a].len > 0 &&
-                ev->attr[a].len <= IPL_STR_MAX) {
+                ev->attr[a].len <= IPL_STR_MAX &&
+                !memchr(ev->attr[a].val, '\0', ev->attr[a].len)) {
                 r.attr[a].interned = 1;
                 if ((err = ipl_dict_intern(st, w.txn, ev->attr[a].val, ev->attr[a].len,
                                            &w.next_id, &r.attr[a].id, d)))
