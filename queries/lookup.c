@@ -204,6 +204,8 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
                          ev.mac ? ev.mac : ev.duid ? ev.duid : "unknown client");
                 w->note = ipl_arena_strdup(a, note);
                 w->host = NULL;
+                w->start = ev.ts;   /* nobody since this close */
+                w->end_reason = close_reason(ev.kind);
                 add_evidence(w, ev.seq);
                 goto out_ok;
             }

@@ -45,9 +45,11 @@ int ipl_event_row(const ipl_event *ev, int json, ipl_arena *a, const char **vals
 typedef struct ipl_who {
     int         held;                 /* 1: a holder; 0: nobody */
     const char *mac, *duid, *host, *server;
-    int64_t     start;                /* first open of the holding */
+    int64_t     start;                /* held: first open of the holding; nobody: the close that
+                                         freed the address (0: never leased before) */
     int64_t     end;                  /* closing instant, 0 if still open in the log */
-    const char *end_reason;           /* "released", "expired", "deleted", "reassigned", NULL */
+    const char *end_reason;           /* held: how it ends ("released", "expired", "deleted",
+                                         "reassigned"), NULL if open; nobody: how it was freed */
     const char *note;                 /* for nobody: why ("never leased", "released at ...") */
     uint64_t    evidence[IPL_WHO_EVIDENCE];   /* seqs: the opening, the last renew <= at, the close */
     int         nevidence;

@@ -46,5 +46,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_formats(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
+int cmd_track(int argc, char **argv);
 
 #endif

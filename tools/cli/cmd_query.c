@@ -5,6 +5,7 @@
 #include "engine/sha256.h"
 #include "parsers/parser.h"
 #include "queries/lookup.h"
+#include "queries/track.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -182,7 +183,7 @@ int cmd_who(int argc, char **argv)
             ipl_time_format(w.end, eb, sizeof eb);
         const char *vals[] = {ipb, atb, w.held ? "held" : "nobody", w.mac, w.duid, w.host,
                               w.server, w.held ? sb : NULL,
-                              w.held ? (w.end ? eb : "open") : NULL, w.end_reason, evb,
+                              w.held ? (w.end ? eb : "open") : NULL, w.held ? w.end_reason : NULL, evb,
                               w.held && !w.end ? "no closing event in the log yet" : w.note};
         ipl_out *o;
         if ((err = ipl_out_new(&o, f, cols, sizeof cols / sizeof cols[0], cli_write_stdout, NULL)) == 0) {
@@ -384,4 +385,96 @@ int cmd_formats(int argc, char **argv)
     for (size_t i = 0; i < n; i++)
         printf("%-16s %s\n", p[i]->name, p[i]->summary);
     return 0;
+}
+
+typedef struct trackout {
+    ipl_out *o;
+    ipl_arena arena;
+} trackout;
+
+static int track_row(void *c, const ipl_track_row *r)
+{
+    trackout *t = c;
+    const char *vals[16];
+    ipl_track_row_values(r, &t->arena, vals);
+    int err = ipl_out_row(t->o, vals);
+    ipl_arena_clear(&t->arena);
+    return err;
+}
+
+int cmd_track(int argc, char **argv)
+{
+    ipl_opt opts[] = {
+        CLI_STORE_OPT, CLI_FORMAT_OPT,
+        {"ip", 1, "A  an address: its lease chunks -> devices -> users", NULL, {0}, 0},
+        {"mac", 1, "M  a MAC (any notation) or DUID: its leases -> addresses -> users", NULL, {0}, 0},
+        {"host", 1, "H  a host name: its leases -> addresses -> users", NULL, {0}, 0},
+        {"user", 1, "U  a user: logons -> addresses -> lease chunks -> devices", NULL, {0}, 0},
+        {"at", 1, "T  an instant", NULL, {0}, 0},
+        {"from", 1, "T  window start (with --to)", NULL, {0}, 0},
+        {"to", 1, "T  window end, inclusive", NULL, {0}, 0},
+        {"lookback", 1, "DUR  dual-stack look-back for other addresses (default 14d)", NULL, {0}, 0},
+        {"tz", 1, "ZONE  zone of times given without an offset (default UTC)", NULL, {0}, 0},
+    };
+    ipl_args a = {opts, sizeof opts / sizeof opts[0], {0}, 0, 0};
+    int rc = cli_args("track",
+                      "ipledger track --ip A | --mac M | --host H | --user U (--at T | --from T1 --to T2) "
+                      "[--format table|json|ndjson|csv]",
+                      &a, argc, argv);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    ipl_index ix = IPL_IX_IP;
+    const char *val = NULL;
+    ipl_out_format f;
+    ipl_tz *tz = NULL;
+    ipl_track_opts o = {0};
+    if ((rc = pick_selector("track", &a, &ix, &val)) || (rc = cli_out_format("track", &a, &f)) ||
+        (rc = load_tz("track", &a, &tz)))
+        return rc;
+    const char *at = ipl_arg(&a, "at"), *from = ipl_arg(&a, "from"), *to = ipl_arg(&a, "to");
+    if (at ? (from || to) : !(from && to)) {
+        ipl_tz_free(tz);
+        return cli_fail("track", 2, "give --at T, or --from T1 and --to T2");
+    }
+    if (at)
+        rc = cli_time("track", "at", at, tz, &o.from), o.to = o.from;
+    else if (!(rc = cli_time("track", "from", from, tz, &o.from)))
+        rc = cli_time("track", "to", to, tz, &o.to);
+    if (!rc && ipl_arg(&a, "lookback")) {
+        int64_t now = 0, back;
+        char buf[64];
+        snprintf(buf, sizeof buf, "-%s", ipl_arg(&a, "lookback"));
+        ipl_diag d = {0};
+        if (ipl_time_parse_relative(buf, strlen(buf), now, &back, &d))
+            rc = cli_fail("track", 2, "--lookback: '%s' is not a duration like 14d or 36h",
+                          ipl_arg(&a, "lookback"));
+        o.lookback = -back;
+    }
+    ipl_tz_free(tz);
+    if (rc)
+        return rc;
+    if (o.from > o.to)
+        return cli_fail("track", 2, "--from is after --to");
+    ipl_store *st;
+    if ((rc = cli_open_store("track", &a, IPL_STORE_RDONLY, &st)))
+        return rc;
+    ipl_diag d = {0};
+    ipl_rtxn *t = NULL;
+    trackout to_ = {0};
+    ipl_arena qa;
+    ipl_arena_init(&to_.arena, (size_t)1 << 22);
+    ipl_arena_init(&qa, (size_t)1 << 26);
+    int err = ipl_rtxn_begin(st, &t, &d);
+    if (!err && (err = ipl_out_new(&to_.o, f, ipl_track_cols, ipl_track_ncols, cli_write_stdout, NULL)))
+        ipl_diag_set(&d, err, "out of memory");
+    if (!err)
+        err = ipl_track(t, ix, val, &o, track_row, &to_, &qa, &d);
+    if (to_.o && (rc = ipl_out_end(to_.o)) && !err)
+        err = ipl_diag_set(&d, rc, "cannot write the results");
+    ipl_out_free(to_.o);
+    ipl_arena_release(&to_.arena);
+    ipl_arena_release(&qa);
+    ipl_rtxn_end(t);
+    ipl_store_close(st);
+    return err ? cli_fail("track", err == IPL_EINVAL ? 2 : 1, "%s", d.msg) : 0;
 }

@@ -19,6 +19,7 @@ static const ipl_cmd commands[] = {
     {"ingest",     cmd_ingest,     "read log files, directories or stdin into the store, exactly once"},
     {"events",     cmd_events,     "events of an IP (or prefix), MAC, host or user, in time order"},
     {"who",        cmd_who,        "who held an IP address at an instant"},
+    {"track",      cmd_track,      "IP -> lease chunks -> device -> users, and the reverse"},
     {"stats",      cmd_stats,      "store size, counts, time span and chain head"},
     {"sources",    cmd_sources,    "ingested sources with their positions"},
     {"quarantine", cmd_quarantine, "lines that could not be parsed, with where and why"},
