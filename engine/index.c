@@ -134,6 +134,10 @@ int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, 
         from = 0;
     if (to > IPL_TS_MAX)
         to = IPL_TS_MAX;
+    if (to < from) {            /* an empty window (also to < 0, which would pack as a huge ts) */
+        from = to = 0;
+        c->state = 2;
+    }
     ipl_ixval_pack(c->vlo, from, 0);
     ipl_ixval_pack(c->vhi, to, IPL_SEQ_MAX);
     if (ix == IPL_IX_TIME) {
@@ -237,6 +241,8 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
     MDB_cursor *cur;
     MDB_val k = {ix == IPL_IX_IP ? 16 : 4, (void *)key}, v;
     *n = 0;
+    if (ix >= IPL_IX__COUNT)
+        return ipl_diag_set(d, IPL_EINVAL, "no such index");
     int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &cur);
     if (rc)
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);

@@ -43,6 +43,10 @@ typedef struct ing {
     size_t taillen;
     const char *pre;                     /* stdin: bytes already read (sample), served first */
     size_t prelen, preoff;
+    struct {                             /* the last line boundary outside a multi-line record */
+        uint64_t offset, line, events, quar;
+        int64_t last_ts;
+    } safe;
     int line_err;                        /* set by emit when the batch refused an event */
     char line_reason[IPL_DIAG_MAX];
     /* progress */
@@ -163,6 +167,31 @@ static void note_head(ing *g, uint64_t at, const char *p, size_t n)
     }
 }
 
+static void mark_safe(ing *g)
+{
+    g->safe.offset = g->offset;
+    g->safe.line = g->line_no;
+    g->safe.events = g->events_unflushed;
+    g->safe.quar = g->quar_unflushed;
+    g->safe.last_ts = g->ctx.last_ts;
+}
+
+/* At the end of a regular file inside a multi-line record that emitted nothing yet: the writer
+ * may still be writing it, so the position goes back to where the record began and the next run
+ * reads it whole (finish is not called). Returns 1 when it rolled back. */
+static int rollback_pending(ing *g)
+{
+    if (g->is_stdin || !g->p->pending || !g->p->pending(g->pstate))
+        return 0;
+    if (g->events_unflushed != g->safe.events || g->quar_unflushed != g->safe.quar)
+        return 0;
+    g->offset = g->safe.offset;
+    g->line_no = g->safe.line;
+    g->ctx.last_ts = g->safe.last_ts;
+    g->s->pending_partial++;
+    return 1;
+}
+
 /* One complete line [p, p+n) (without its LF) starting at byte `start`. */
 static int handle_line(ing *g, const char *p, size_t n, uint64_t start)
 {
@@ -182,6 +211,8 @@ static int handle_line(ing *g, const char *p, size_t n, uint64_t start)
     g->line_no++;
     g->offset = start + n + 1;
     g->s->lines++;
+    if (!g->p->pending || !g->p->pending(g->pstate))
+        mark_safe(g);
     return IPL_OK;
 }
 
@@ -208,6 +239,20 @@ static ssize_t read_some(ing *g, char *buf, size_t n, uint64_t at)
     }
 }
 
+/* An over-long line, once its end is known: quarantined with its first bytes, then skipped. */
+static int long_line(ing *g, uint64_t start, const char *head)
+{
+    char why[96];
+    snprintf(why, sizeof why, "line exceeds %d bytes (first %d kept)", IPL_LINE_MAX,
+             IPL_QUARANTINE_RAW_MAX);
+    int err = quarantine(g, start, why, head, IPL_QUARANTINE_RAW_MAX);
+    if (err)
+        return err;
+    g->line_no++;
+    g->s->lines++;
+    return IPL_OK;
+}
+
 /* Reads from g->offset to the end, framing lines. */
 static int pump(ing *g)
 {
@@ -217,9 +262,11 @@ static int pump(ing *g)
     if (!buf)
         return ipl_diag_set(g->d, IPL_ENOMEM, "out of memory");
     uint64_t base = g->offset;      /* file offset of buf[0] */
+    mark_safe(g);
     size_t have = 0, scan = 0;
-    int skipping = 0;               /* inside an over-long line */
+    int skipping = 0;               /* inside an over-long line: its head kept, the rest dropped */
     uint64_t skip_start = 0;
+    char skip_head[IPL_QUARANTINE_RAW_MAX];
     for (;;) {
         ssize_t r = read_some(g, buf + have, cap - have, base + have);
         if (r < 0) {
@@ -236,14 +283,17 @@ static int pump(ing *g)
             if (!nl)
                 break;
             size_t le = (size_t)(nl - buf);
-            if (skipping) {
+            if (skipping || le - ls > IPL_LINE_MAX) {
+                /* quarantined only now that its end is known: a partial one is left for the
+                 * next run like any partial line */
+                err = skipping ? long_line(g, skip_start, skip_head)
+                               : long_line(g, base + ls, buf + ls);
                 skipping = 0;
-                g->line_no++;
-                g->s->lines++;
-                g->offset = base + le + 1;
-            } else {
-                if ((err = handle_line(g, buf + ls, le - ls, base + ls)))
+                if (err)
                     goto out;
+                g->offset = base + le + 1;
+            } else if ((err = handle_line(g, buf + ls, le - ls, base + ls))) {
+                goto out;
             }
             note_tail(g, buf + ls, le + 1 - ls);
             ls = scan = le + 1;
@@ -256,11 +306,7 @@ static int pump(ing *g)
         }
         /* keep the partial line */
         if (have - ls > IPL_LINE_MAX && !skipping) {
-            char why[96];
-            snprintf(why, sizeof why, "line exceeds %d bytes (first %d kept)", IPL_LINE_MAX,
-                     IPL_QUARANTINE_RAW_MAX);
-            if ((err = quarantine(g, base + ls, why, buf + ls, IPL_QUARANTINE_RAW_MAX)))
-                goto out;
+            memcpy(skip_head, buf + ls, IPL_QUARANTINE_RAW_MAX);
             skipping = 1;
             skip_start = base + ls;
         }
@@ -277,18 +323,29 @@ static int pump(ing *g)
         if (r == 0)
             break;
     }
-    (void)skip_start;
-    if (have && !skipping) {
+    if (skipping) {
+        if (g->is_stdin) {         /* the end of the stream ends the line */
+            if ((err = long_line(g, skip_start, skip_head)))
+                goto out;
+            g->offset = base;
+            skipping = 0;
+        } else {
+            g->s->pending_partial++;
+        }
+    } else if (have) {
         if (g->is_stdin) {
             if ((err = handle_line(g, buf, have, base)))
                 goto out;
             g->offset = base + have;
             note_tail(g, buf, have);
+            have = 0;              /* consumed: the parser's finish below still runs */
         } else {
             g->s->pending_partial++;   /* the writer may still be writing it: next run */
         }
     }
-    if (!have && g->p->finish) {
+    if (!have && !skipping && rollback_pending(g)) {
+        /* a record still being written: left for the next run */
+    } else if (!have && !skipping && g->p->finish) {
         ipl_diag pd;
         pd.msg[0] = '\0';
         g->line_err = 0;
@@ -628,7 +685,9 @@ int ipl_ingest_path(ipl_store *st, const char *path, const ipl_ingest_opts *opts
     for (size_t i = 0; i < l.n && !(opts->stop && *opts->stop); i++) {
         err = ingest_file(&g, l.v[i], 0, warn, warn_ctx);
         if (err == IPL_EPARSE || err == IPL_EACCES || err == IPL_EIO || err == IPL_ELIMIT) {
-            /* about this one file: say so and go on with the others */
+            /* about this one file: say so and go on with the others, without what it left
+             * uncommitted in the batch (its position did not move: a rerun reads it again) */
+            ipl_batch_clear(g.b);
             stats->files_failed++;
             if (warn)
                 warn(warn_ctx, d->msg);

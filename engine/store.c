@@ -382,6 +382,15 @@ int ipl_batch_add(ipl_batch *b, const ipl_event *ev, ipl_diag *d)
         if (strs[i] && strlen(strs[i]) > IPL_STR_MAX)
             return ipl_diag_set(d, IPL_ELIMIT, "field of %zu bytes exceeds the limit of %d bytes",
                                 strlen(strs[i]), IPL_STR_MAX);
+    /* the record codec holds at most IPL_ATTR_MAX values of IPL_ATTR_VAL_MAX bytes: refuse
+     * here, not at commit, where it would fail the whole batch */
+    if (ev->nattr > IPL_ATTR_MAX)
+        return ipl_diag_set(d, IPL_ELIMIT, "event with %u attributes (at most %d)",
+                            (unsigned)ev->nattr, IPL_ATTR_MAX);
+    for (uint32_t i = 0; i < ev->nattr; i++)
+        if (ev->attr[i].len > IPL_ATTR_VAL_MAX)
+            return ipl_diag_set(d, IPL_ELIMIT, "attribute of %u bytes exceeds the limit of %d bytes",
+                                (unsigned)ev->attr[i].len, IPL_ATTR_VAL_MAX);
     ipl_event *c = &b->ev[b->nev];
     *c = *ev;
     c->mac = bdup(b, ev->mac);
@@ -408,6 +417,9 @@ int ipl_batch_quarantine(ipl_batch *b, const char *source, uint64_t line, uint64
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
     if (rawlen > IPL_QUARANTINE_RAW_MAX)
         rawlen = IPL_QUARANTINE_RAW_MAX;
+    if (reason && strlen(reason) >= 0xffff) /* its length is stored in 16 bits, NUL included */
+        return ipl_diag_set(d, IPL_ELIMIT, "quarantine reason of %zu bytes is too long",
+                            strlen(reason));
     bquar *q = &b->q[b->nq];
     q->source = bdup(b, source);
     q->reason = bdup(b, reason ? reason : "unparseable");
@@ -613,6 +625,13 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     for (int i = 0; i < IPL_IX__COUNT; i++)
         b->nix[i] = 0;
 
+    /* quarantine sources first, so dictionary ids (and the chain) do not depend on where the
+     * batches were cut */
+    for (size_t i = 0; i < b->nq; i++) {
+        uint32_t sid;
+        if ((err = intern(&w, b->q[i].source, &sid)))
+            goto out_rc;
+    }
     for (size_t i = 0; i < b->nev; i++, seq++) {
         const ipl_event *ev = &b->ev[i];
         ipl_rec r;
@@ -717,7 +736,7 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     for (size_t i = 0; i < b->nq; i++, qseq++) {
         const bquar *q = &b->q[i];
         uint32_t sid;
-        if ((err = intern(&w, q->source, &sid)))
+        if ((err = intern(&w, q->source, &sid))) /* interned before the events: see below */
             goto out_rc;
         size_t rl = strlen(q->reason) + 1, n = 8 + 4 + 8 + 8 + 2 + rl + q->rawlen;
         uint8_t kb[8];

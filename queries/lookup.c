@@ -241,8 +241,10 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
         w->host = NULL;
         goto out_ok;
     }
-    /* 2. forwards from just after `at`: where the holding ends */
-    if ((err = ipl_ixcur_open(t, IPL_IX_IP, ip, ip, at + 1, INT64_MAX, 0, &c, d)))
+    /* 2. forwards from just after `at`: where the holding ends (at + 1 must not overflow: at
+     * the end of time the window is past every event, so empty) */
+    int64_t after = at < INT64_MAX ? at + 1 : at;
+    if ((err = ipl_ixcur_open(t, IPL_IX_IP, ip, ip, after, INT64_MAX, 0, &c, d)))
         return err;
     walked = 0;
     while ((err = ipl_ixcur_next(c, &e, d)) == IPL_OK && walked++ < IPL_WHO_WALK) {

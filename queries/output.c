@@ -168,9 +168,11 @@ static void table_line(ipl_out *o, char *const *vals, int header)
     for (size_t i = 0; i < o->ncols; i++) {
         const char *v = header ? o->cols[i].name : vals[i] ? vals[i] : "";
         size_t n = strlen(v);
+        /* a value wider than its column (after the sample) still gets the two-space gap */
+        size_t w = n > o->width[i] ? n : o->width[i];
         puts_(o, v);
         if (i + 1 < o->ncols)
-            for (size_t k = n; k < o->width[i] + 2; k++)
+            for (size_t k = n; k < w + 2; k++)
                 putc_(o, ' ');
     }
     putc_(o, '\n');
