@@ -31,7 +31,9 @@ int ipl_kind_opens_lease(unsigned kind)
 
 int ipl_kind_closes_lease(unsigned kind)
 {
-    return kind == IPL_K_LEASE_RELEASE || kind == IPL_K_LEASE_EXPIRE || kind == IPL_K_LEASE_DELETE;
+    /* a decline: the client found the address in use and gave it back (RFC 2131 4.4.4) */
+    return kind == IPL_K_LEASE_RELEASE || kind == IPL_K_LEASE_EXPIRE || kind == IPL_K_LEASE_DELETE ||
+           kind == IPL_K_LEASE_DECLINE;
 }
 
 static const struct {

@@ -59,7 +59,11 @@
     X(IPL_K_AUTH_PRIV,       36, "auth.privileged")   \
     X(IPL_K_LOGON_EXPLICIT,  37, "logon.explicit")    \
     X(IPL_K_AUTH_FAIL,       38, "auth.fail")         \
-    X(IPL_K_ALERT,           39, "alert")
+    X(IPL_K_ALERT,           39, "alert")             \
+    X(IPL_K_FAILOVER_BINDING, 56, "failover.binding") \
+    X(IPL_K_RADIUS_REQUEST,  72, "radius.request")    \
+    X(IPL_K_RADIUS_ACCT_ON,  73, "radius.acct.on")    \
+    X(IPL_K_RADIUS_ACCT_OFF, 74, "radius.acct.off")
 /* Numbers 40-99 are reserved in blocks for the format families being added (append only):
  *   40-47 syslog + ISC dhcpd   48-55 Kea   56-67 Windows Security + DHCP config events
  *   68-71 dnsmasq + sshd       72-79 NPS + FreeRADIUS   80-99 address space, inventory, retention */
@@ -75,7 +79,7 @@ const char *ipl_kind_name(unsigned kind);           /* "lease.assign"; "unknown"
 int ipl_kind_parse(const char *name, size_t len);   /* kind value, or -1 */
 /* Lease-binding semantics used by who/track: */
 int ipl_kind_opens_lease(unsigned kind);   /* assign, renew, bootp, v6 confirm */
-int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete */
+int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline */
 
 /* Attribute keys: the small kind-specific bag. Stored on disk by number: append only.
  * `interned` attributes are low-cardinality strings kept in the dictionary (one id per event). */
@@ -118,7 +122,43 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete */
     X(IPL_A_CRITERIA,    36, "criteria",    0)          \
     X(IPL_A_COUNT,       37, "count",       0)          \
     X(IPL_A_DIGEST,      38, "digest",      0)          \
-    X(IPL_A_PROGRAM,     39, "program",     1)
+    X(IPL_A_PROGRAM,     39, "program",     1)          \
+    X(IPL_A_IFACE,       40, "interface",   1)          \
+    X(IPL_A_SERVER_ID,   41, "server_id",   1)          \
+    X(IPL_A_IA_TYPE,     42, "ia_type",     1)          \
+    X(IPL_A_SUBNET_ID,   50, "subnet_id",   1)          \
+    X(IPL_A_PREFIX_LEN,  51, "prefix_len",  1)          \
+    X(IPL_A_LEASE_TYPE,  52, "lease_type",  1)          \
+    X(IPL_A_CLIENT_ID,   53, "client_id",   0)          \
+    X(IPL_A_HWADDR,      54, "hwaddr",      0)          \
+    X(IPL_A_HWADDR_SRC,  55, "hwaddr_source", 1)        \
+    X(IPL_A_USER_CONTEXT, 56, "user_context", 0)        \
+    X(IPL_A_TIME_BASIS,  57, "time_basis",  1)          \
+    X(IPL_A_ACCOUNT_TYPE, 60, "account_type", 1)       \
+    X(IPL_A_SUBSTATUS,   61, "substatus",   1)          \
+    X(IPL_A_SERVICE,     62, "service",     1)          \
+    X(IPL_A_RECORD_ID,   63, "record_id",   0)          \
+    X(IPL_A_SUBJECT,     64, "subject",     1)          \
+    X(IPL_A_TARGET_SERVER, 65, "target_server", 1)      \
+    X(IPL_A_LINKED_LOGON_ID, 66, "linked_logon_id", 0)  \
+    X(IPL_A_LOGON_GUID,  67, "logon_guid",  0)          \
+    X(IPL_A_USER_SID,    68, "user_sid",    1)          \
+    X(IPL_A_PRIVILEGES,  69, "privileges",  0)          \
+    X(IPL_A_CHANNEL,     70, "channel",     1)          \
+    X(IPL_A_PARTNER,     71, "partner",     1)          \
+    X(IPL_A_RELATIONSHIP, 72, "relationship", 1)        \
+    X(IPL_A_KEY_TYPE,    80, "key_type",    1)          \
+    X(IPL_A_KEY_FP,      81, "key_fp",      0)          \
+    X(IPL_A_SESSION_TIME, 90, "session_time", 0)        \
+    X(IPL_A_IN_OCTETS,   91, "in_octets",   0)          \
+    X(IPL_A_OUT_OCTETS,  92, "out_octets",  0)          \
+    X(IPL_A_TERM_CAUSE,  93, "terminate_cause", 1)      \
+    X(IPL_A_CALLING,     94, "calling_station", 0)      \
+    X(IPL_A_CALLED,      95, "called_station", 1)       \
+    X(IPL_A_NAS_ID,      96, "nas_id",      1)          \
+    X(IPL_A_POLICY,      97, "policy",      1)          \
+    X(IPL_A_FRAMED_PREFIX, 98, "framed_ipv6_prefix", 0) \
+    X(IPL_A_NAS_PORT_TYPE, 99, "nas_port_type", 1)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
  *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
  *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo */

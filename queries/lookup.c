@@ -172,6 +172,7 @@ static const char *close_reason(unsigned kind)
     case IPL_K_LEASE_RELEASE: return "released";
     case IPL_K_LEASE_EXPIRE: return "expired";
     case IPL_K_LEASE_DELETE: return "deleted";
+    case IPL_K_LEASE_DECLINE: return "declined";
     default: return "closed";
     }
 }
