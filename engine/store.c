@@ -25,7 +25,7 @@
 
 static const char *const db_names[DB__COUNT] = {
     "meta", "events", "dict.s", "dict.i", "ix.ip", "ix.mac", "ix.host", "ix.user", "ix.time",
-    "sources", "quarantine", "chain",
+    "sources", "quarantine", "chain", "kv",
 };
 
 #define INITIAL_MAP ((size_t)256 << 20)
@@ -138,6 +138,10 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
         if (i >= DB_IX_IP && i <= DB_IX_TIME)
             fl |= MDB_DUPSORT | MDB_DUPFIXED;
         rc = mdb_dbi_open(txn, db_names[i], fl, &st->dbi[i]);
+        if (rc == MDB_NOTFOUND && i == DB_KV && rdonly)
+            continue;   /* a store from before `kv`: reads of it see nothing */
+        if (i == DB_KV && rc == 0)
+            st->has_kv = 1;
         if (rc == MDB_NOTFOUND && i == DB_META) {
             err = ipl_diag_set(d, IPL_EFORMAT, "'%s' is not an ipledger store (no metadata)",
                                st->dir);
@@ -286,6 +290,13 @@ typedef struct bsrc {
     ipl_source_pos pos;
 } bsrc;
 
+typedef struct bkv {
+    const char *key;          /* "ns\0key" */
+    size_t keylen;
+    const void *val;          /* NULL: delete */
+    size_t vallen;
+} bkv;
+
 typedef struct ixent {
     uint8_t key[16];
     uint8_t val[IPL_IXVAL];
@@ -299,6 +310,8 @@ struct ipl_batch {
     size_t nq, capq;
     bsrc *src;
     size_t nsrc, capsrc;
+    bkv *kv;
+    size_t nkv, capkv;
     ixent *ix[IPL_IX__COUNT];
     size_t nix[IPL_IX__COUNT], capix[IPL_IX__COUNT];
     uint8_t *rec;                   /* IPL_RECORD_MAX scratch */
@@ -327,6 +340,7 @@ void ipl_batch_free(ipl_batch *b)
     free(b->ev);
     free(b->q);
     free(b->src);
+    free(b->kv);
     for (int i = 0; i < IPL_IX__COUNT; i++)
         free(b->ix[i]);
     free(b->rec);
@@ -336,7 +350,47 @@ void ipl_batch_free(ipl_batch *b)
 void ipl_batch_clear(ipl_batch *b)
 {
     ipl_arena_clear(&b->arena);
-    b->nev = b->nq = b->nsrc = 0;
+    b->nev = b->nq = b->nsrc = b->nkv = 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+#define KV_KEY_MAX 480
+#define KV_VAL_MAX ((size_t)1 << 20)
+
+static int kv_add(ipl_batch *b, const char *ns, const char *key, const void *val, size_t n,
+                  ipl_diag *d)
+{
+    size_t nl = strlen(ns), kl = strlen(key);
+    if (!nl || nl + 1 + kl > KV_KEY_MAX || memchr(ns, '\0', nl))
+        return ipl_diag_set(d, IPL_ELIMIT, "key '%s/%s' is empty or longer than %d bytes", ns, key,
+                            KV_KEY_MAX);
+    if (val && n > KV_VAL_MAX)
+        return ipl_diag_set(d, IPL_ELIMIT, "value of '%s/%s' exceeds %zu bytes", ns, key, KV_VAL_MAX);
+    if (grow((void **)&b->kv, &b->capkv, b->nkv + 1, sizeof *b->kv))
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    char *k = ipl_arena_alloc(&b->arena, nl + 1 + kl);
+    void *v = val ? ipl_arena_alloc(&b->arena, n ? n : 1) : NULL;
+    if (!k || (val && !v))
+        return ipl_diag_set(d, IPL_ENOMEM, "batch memory exhausted");
+    memcpy(k, ns, nl);
+    k[nl] = '\0';
+    memcpy(k + nl + 1, key, kl);
+    if (val && n)
+        memcpy(v, val, n);
+    b->kv[b->nkv++] = (bkv){k, nl + 1 + kl, v, n};
+    return IPL_OK;
+}
+
+int ipl_batch_kv_put(ipl_batch *b, const char *ns, const char *key, const void *val, size_t n,
+                     ipl_diag *d)
+{
+    return kv_add(b, ns, key, val ? val : "", val ? n : 0, d);
+}
+
+int ipl_batch_kv_del(ipl_batch *b, const char *ns, const char *key, ipl_diag *d)
+{
+    return kv_add(b, ns, key, NULL, 0, d);
 }
 
 size_t ipl_batch_events(const ipl_batch *b)
@@ -453,9 +507,9 @@ int ipl_batch_set_source(ipl_batch *b, const char *source, const ipl_source_pos 
 /* ------------------------------------------------------------------------------------------ */
 /* commit                                                                                     */
 
-#define CHAIN_STATE 105   /* serialised SHA-256 state: h[8] BE32 | len BE64 | used u8 | buf[64] */
+#define CHAIN_STATE IPL_CHAIN_STATE
 
-static void chain_save(const ipl_sha256_ctx *s, uint8_t out[CHAIN_STATE])
+void ipl_chain_save(const ipl_sha256_ctx *s, uint8_t out[CHAIN_STATE])
 {
     for (int i = 0; i < 8; i++)
         ipl_be32(out + 4 * i, s->h[i]);
@@ -464,7 +518,7 @@ static void chain_save(const ipl_sha256_ctx *s, uint8_t out[CHAIN_STATE])
     memcpy(out + 41, s->buf, 64);
 }
 
-static int chain_load(ipl_sha256_ctx *s, const uint8_t *in, size_t n)
+int ipl_chain_load(ipl_sha256_ctx *s, const uint8_t *in, size_t n)
 {
     if (n != CHAIN_STATE || in[40] >= 64)
         return IPL_ECORRUPT;
@@ -476,7 +530,7 @@ static int chain_load(ipl_sha256_ctx *s, const uint8_t *in, size_t n)
     return IPL_OK;
 }
 
-static void chain_digest(const ipl_sha256_ctx *s, uint8_t out[32])
+void ipl_chain_digest(const ipl_sha256_ctx *s, uint8_t out[32])
 {
     ipl_sha256_ctx copy = *s;
     ipl_sha256_final(&copy, out);
@@ -528,23 +582,36 @@ static int intern_folded(wctx *w, const char *s, uint32_t *id, uint32_t *folded)
     return ipl_dict_intern(w->st, w->txn, s, n, &w->next_id, id, w->d);
 }
 
-static int chain_dict_upto(wctx *w, uint32_t max_id)
+int ipl_chain_dict_upto(ipl_store *st, MDB_txn *txn, ipl_sha256_ctx *chain, uint32_t *hashed_upto,
+                        uint32_t max_id, ipl_diag *d)
 {
-    while (w->hashed_upto < max_id) {
-        uint32_t id = w->hashed_upto + 1;
+    while (*hashed_upto < max_id) {
+        uint32_t id = *hashed_upto + 1;
         uint8_t hdr[9];
         MDB_val k = {4, hdr + 1}, v;
         ipl_be32(hdr + 1, id);
-        int rc = mdb_get(w->txn, w->st->dbi[DB_DICT_I], &k, &v);
+        int rc = mdb_get(txn, st->dbi[DB_DICT_I], &k, &v);
         if (rc)
-            return ipl_store_mdb_err(w->d, rc, "read dictionary for the chain", w->st->dir);
+            return ipl_store_mdb_err(d, rc, "read dictionary for the chain", st->dir);
+        if (v.mv_size == 0)
+            return ipl_diag_set(d, IPL_ECORRUPT, "dictionary entry %u is empty", id);
         hdr[0] = 0xD1;
         ipl_be32(hdr + 5, (uint32_t)(v.mv_size - 1));
-        ipl_sha256_update(&w->chain, hdr, 9);
-        ipl_sha256_update(&w->chain, v.mv_data, v.mv_size - 1);
-        w->hashed_upto = id;
+        ipl_sha256_update(chain, hdr, 9);
+        ipl_sha256_update(chain, v.mv_data, v.mv_size - 1);
+        *hashed_upto = id;
     }
     return IPL_OK;
+}
+
+void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, size_t n)
+{
+    uint8_t hdr[13];
+    hdr[0] = 0xE1;
+    ipl_be64(hdr + 1, seq);
+    ipl_be32(hdr + 9, (uint32_t)n);
+    ipl_sha256_update(chain, hdr, 13);
+    ipl_sha256_update(chain, rec, n);
 }
 
 static int ixent_cmp(const void *a, const void *b)
@@ -614,7 +681,7 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     MDB_val v;
     ipl_sha256_init(&w.chain);
     if (meta_get(w.txn, st, "chain.state", &v) == 0) {
-        if (chain_load(&w.chain, v.mv_data, v.mv_size) ||
+        if (ipl_chain_load(&w.chain, v.mv_data, v.mv_size) ||
             meta_get(w.txn, st, "chain.dict", &v) != 0 || v.mv_size != 4) {
             err = ipl_diag_set(d, IPL_ECORRUPT, "store '%s': chain state is corrupt", st->dir);
             goto out;
@@ -679,14 +746,9 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
                 "append an event");
         memcpy(val.mv_data, b->rec, n);
         /* chain: dictionary entries first, then the record */
-        if ((err = chain_dict_upto(&w, ipl_rec_max_id(&r))))
+        if ((err = ipl_chain_dict_upto(st, w.txn, &w.chain, &w.hashed_upto, ipl_rec_max_id(&r), d)))
             goto out_rc;
-        uint8_t hdr[13];
-        hdr[0] = 0xE1;
-        ipl_be64(hdr + 1, seq);
-        ipl_be32(hdr + 9, (uint32_t)n);
-        ipl_sha256_update(&w.chain, hdr, 13);
-        ipl_sha256_update(&w.chain, b->rec, n);
+        ipl_chain_record(&w.chain, seq, b->rec, n);
         /* index entries, written sorted below */
         uint8_t key[4];
         int e = 0;
@@ -766,11 +828,22 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         MDB_TRY(mdb_put(w.txn, st->dbi[DB_SOURCES], &k, &val, 0), "record a source position");
     }
 
+    for (size_t i = 0; i < b->nkv; i++) {
+        MDB_val k = {b->kv[i].keylen, (void *)b->kv[i].key}, val = {b->kv[i].vallen, (void *)b->kv[i].val};
+        if (b->kv[i].val) {
+            MDB_TRY(mdb_put(w.txn, st->dbi[DB_KV], &k, &val, 0), "write a setting");
+        } else if ((rc = mdb_del(w.txn, st->dbi[DB_KV], &k, NULL)) != 0 && rc != MDB_NOTFOUND) {
+            *mdb_rc = rc;
+            err = ipl_store_mdb_err(d, rc, "delete a setting", st->dir);
+            goto out;
+        }
+    }
+
     if (b->nev) {
         uint8_t state[CHAIN_STATE], up[4], kb[8];
-        chain_save(&w.chain, state);
+        ipl_chain_save(&w.chain, state);
         ipl_be32(up, w.hashed_upto);
-        chain_digest(&w.chain, info->chain);
+        ipl_chain_digest(&w.chain, info->chain);
         MDB_TRY(meta_put(w.txn, st, "chain.state", state, CHAIN_STATE), "save the chain");
         MDB_TRY(meta_put(w.txn, st, "chain.dict", up, 4), "save the chain");
         MDB_TRY(meta_put(w.txn, st, "chain", info->chain, 32), "save the chain");
@@ -1050,4 +1123,125 @@ int ipl_store_stats_get(ipl_rtxn *t, ipl_store_stats *s, ipl_diag *d)
     ts_edge(t, MDB_FIRST, &s->first_ts);
     ts_edge(t, MDB_LAST, &s->last_ts);
     return IPL_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* index keys of a stored record (delete and verify)                                         */
+
+static uint32_t folded_id(ipl_store *st, MDB_txn *txn, uint32_t id)
+{
+    if (!id)
+        return 0;
+    uint8_t idb[4];
+    ipl_be32(idb, id);
+    MDB_val k = {4, idb}, v;
+    if (mdb_get(txn, st->dbi[DB_DICT_I], &k, &v) != 0 || v.mv_size < 2 || v.mv_size - 1 > IPL_STR_MAX)
+        return 0;
+    char buf[IPL_STR_MAX];
+    const char *s = v.mv_data;
+    size_t n = v.mv_size - 1;
+    int differs = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (char)(c + 32);
+            differs = 1;
+        }
+        buf[i] = c;
+    }
+    if (!differs)
+        return id;
+    MDB_val fk = {n, buf}, fv;
+    if (mdb_get(txn, st->dbi[DB_DICT_S], &fk, &fv) != 0 || fv.mv_size != 4)
+        return 0;
+    return ipl_get_be32(fv.mv_data);
+}
+
+int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_keys *k)
+{
+    memset(k, 0, sizeof *k);
+    for (int i = 0; i <= IPL_IX__COUNT; i++)
+        k->len[i] = 4;
+    k->dbi[IPL_IX_IP] = DB_IX_IP;
+    k->dbi[IPL_IX_MAC] = DB_IX_MAC;
+    k->dbi[IPL_IX_HOST] = DB_IX_HOST;
+    k->dbi[IPL_IX_USER] = DB_IX_USER;
+    k->dbi[IPL_IX_TIME] = DB_IX_TIME;
+    k->dbi[IPL_IX__COUNT] = DB_IX_MAC;
+    if (r->has_ip) {
+        k->has[IPL_IX_IP] = 1;
+        k->len[IPL_IX_IP] = 16;
+        memcpy(k->key[IPL_IX_IP], r->ip, 16);
+    }
+    if (r->mac) {
+        k->has[IPL_IX_MAC] = 1;
+        ipl_be32(k->key[IPL_IX_MAC], r->mac);
+    }
+    if (r->duid) {
+        k->has[IPL_IX__COUNT] = 1;
+        ipl_be32(k->key[IPL_IX__COUNT], r->duid);
+    }
+    uint32_t h = folded_id(st, txn, r->host), u = folded_id(st, txn, r->user);
+    if ((r->host && !h) || (r->user && !u))
+        return IPL_ECORRUPT;
+    if (h) {
+        k->has[IPL_IX_HOST] = 1;
+        ipl_be32(k->key[IPL_IX_HOST], h);
+    }
+    if (u) {
+        k->has[IPL_IX_USER] = 1;
+        ipl_be32(k->key[IPL_IX_USER], u);
+    }
+    k->has[IPL_IX_TIME] = 1;
+    ipl_be32(k->key[IPL_IX_TIME], (uint32_t)((uint64_t)r->ts >> 32));
+    return IPL_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the key-value area                                                                         */
+
+int ipl_store_kv_get(ipl_rtxn *t, const char *ns, const char *key, const void **val, size_t *n)
+{
+    char kb[KV_KEY_MAX];
+    size_t nl = strlen(ns), kl = strlen(key);
+    if (!t->st->has_kv || nl + 1 + kl > KV_KEY_MAX)
+        return IPL_ENOTFOUND;
+    memcpy(kb, ns, nl);
+    kb[nl] = '\0';
+    memcpy(kb + nl + 1, key, kl);
+    MDB_val k = {nl + 1 + kl, kb}, v;
+    if (mdb_get(t->txn, t->st->dbi[DB_KV], &k, &v) != 0)
+        return IPL_ENOTFOUND;
+    *val = v.mv_data;
+    *n = v.mv_size;
+    return IPL_OK;
+}
+
+int ipl_store_kv_scan(ipl_rtxn *t, const char *ns, ipl_kv_fn fn, void *ctx, ipl_diag *d)
+{
+    if (!t->st->has_kv)
+        return IPL_OK;
+    size_t nl = strlen(ns);
+    if (nl + 1 > KV_KEY_MAX)
+        return IPL_OK;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_KV], &c), err = IPL_OK;
+    if (rc)
+        return ipl_store_mdb_err(d, rc, "read settings", t->st->dir);
+    char kb[KV_KEY_MAX + 1];
+    memcpy(kb, ns, nl);
+    kb[nl] = '\0';
+    MDB_val k = {nl + 1, kb}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < nl + 1 || memcmp(k.mv_data, kb, nl + 1) != 0)
+            break;
+        size_t kl = k.mv_size - nl - 1;
+        char key[KV_KEY_MAX + 1];
+        memcpy(key, (const char *)k.mv_data + nl + 1, kl);
+        key[kl] = '\0';
+        if ((err = fn(ctx, key, v.mv_data, v.mv_size)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return err;
 }

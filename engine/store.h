@@ -13,7 +13,8 @@
  *   ix.time     u32 (ts >> 32) bucket -> dups      } (≈71.6-minute buckets)
  *   sources     source name -> position record (offset, line, fingerprint, last_ts, counts)
  *   quarantine  u64 qseq -> {ingest time, source id, line, offset, reason, raw bytes ≤ 4 KiB}
- *   chain       u64 last seq of a batch -> 32-byte running hash after that batch
+ *   chain       u64 last seq of a batch -> the chain's stream state after that batch
+ *   kv          "namespace\0key" -> value: settings and views (holds, policies, tokens, ...)
  *
  * LMDB's rules, as this store uses them (its own Caveats section, applied):
  *   - One writer: all writes go through ipl_store_commit, one write transaction per batch. Only
@@ -92,6 +93,14 @@ int  ipl_batch_quarantine(ipl_batch *b, const char *source, uint64_t line, uint6
 /* The position to record for `source` when this batch commits (the last call wins). */
 int  ipl_batch_set_source(ipl_batch *b, const char *source, const ipl_source_pos *pos, ipl_diag *d);
 
+/* The key-value area (`kv`): settings and materialised views (legal holds, retention policy,
+ * tokens, address-space objects) written in the same transaction as the events that record
+ * their change. Keys are (namespace, key) strings of at most 480 bytes together; values at most
+ * 1 MiB. Not part of the chain: every change to them is also an event, which is. */
+int  ipl_batch_kv_put(ipl_batch *b, const char *ns, const char *key, const void *val, size_t n,
+                      ipl_diag *d);
+int  ipl_batch_kv_del(ipl_batch *b, const char *ns, const char *key, ipl_diag *d);
+
 typedef struct ipl_commit_info {
     uint64_t first_seq, last_seq;  /* 0, 0 when the batch had no events */
     uint64_t quarantined;
@@ -156,6 +165,11 @@ typedef struct ipl_qentry {
 typedef int (*ipl_quarantine_fn)(void *ctx, const ipl_qentry *q);
 int ipl_store_quarantine(ipl_rtxn *t, const char *source, ipl_quarantine_fn fn, void *ctx,
                          ipl_diag *d);
+
+/* kv reads; values borrow from the transaction. */
+int ipl_store_kv_get(ipl_rtxn *t, const char *ns, const char *key, const void **val, size_t *n);
+typedef int (*ipl_kv_fn)(void *ctx, const char *key, const void *val, size_t n);
+int ipl_store_kv_scan(ipl_rtxn *t, const char *ns, ipl_kv_fn fn, void *ctx, ipl_diag *d);
 
 typedef struct ipl_store_stats {
     uint64_t events, last_seq, dict, quarantine, sources;

@@ -52,7 +52,7 @@ void ipl_dcache_put(ipl_dcache *c, const char *s, size_t len, uint32_t id);
 
 /* ---- the store handle ---- */
 enum { DB_META, DB_EVENTS, DB_DICT_S, DB_DICT_I, DB_IX_IP, DB_IX_MAC, DB_IX_HOST, DB_IX_USER,
-       DB_IX_TIME, DB_SOURCES, DB_QUARANTINE, DB_CHAIN, DB__COUNT };
+       DB_IX_TIME, DB_SOURCES, DB_QUARANTINE, DB_CHAIN, DB_KV, DB__COUNT };
 
 struct ipl_store {
     MDB_env   *env;
@@ -61,6 +61,7 @@ struct ipl_store {
     unsigned   flags;
     size_t     map_size;
     ipl_dcache dcache;         /* writer only */
+    int        has_kv;         /* a read-only open of a store made before `kv` existed: 0 */
 };
 
 struct ipl_rtxn {
@@ -115,6 +116,26 @@ static inline uint32_t ipl_get_be32(const uint8_t b[4])
 {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
+
+/* ---- the chain (store.c; rule in docs/design/store.md) ---- */
+#define IPL_CHAIN_STATE 105   /* serialised SHA-256 state: h[8] BE32 | len BE64 | used u8 | buf[64] */
+void ipl_chain_save(const ipl_sha256_ctx *s, uint8_t out[IPL_CHAIN_STATE]);
+int  ipl_chain_load(ipl_sha256_ctx *s, const uint8_t *in, size_t n);
+void ipl_chain_digest(const ipl_sha256_ctx *s, uint8_t out[32]);
+/* Feeds dictionary entries (*hashed_upto, max_id] then nothing else. */
+int  ipl_chain_dict_upto(ipl_store *st, MDB_txn *txn, ipl_sha256_ctx *chain, uint32_t *hashed_upto,
+                         uint32_t max_id, ipl_diag *d);
+void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, size_t n);
+
+/* The index keys of a stored record: ip (16), mac, duid, folded host, folded user, time bucket.
+ * Folded ids are looked up in dict.s (0 when absent). */
+typedef struct ipl_rec_keys {
+    int     has[IPL_IX__COUNT + 1];          /* the extra slot: the DUID's entry in ix.mac */
+    uint8_t key[IPL_IX__COUNT + 1][16];
+    size_t  len[IPL_IX__COUNT + 1];
+    int     dbi[IPL_IX__COUNT + 1];          /* DB_IX_* */
+} ipl_rec_keys;
+int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_keys *k);
 
 /* Maps an LMDB return code to the error space with a message about `what`. */
 int ipl_store_mdb_err(ipl_diag *d, int rc, const char *what, const char *dir);

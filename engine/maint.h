@@ -1,0 +1,71 @@
+/* engine/maint.h — store maintenance primitives for retention/ (purge, verify, backup, compact).
+ *
+ * Deleting events. ipl_store_delete removes events and every index entry pointing to them in one
+ * write transaction; callers pass bounded batches (a few thousand seqs) so no transaction runs
+ * long and ingest and queries go on in between. The removed records are digested (SHA-256 over
+ * `seq | record` in the order given) and counted per kind into an accumulator that the caller
+ * keeps across batches; the digest goes into the audit event of the purge.
+ *
+ * Re-sealing. Deleting events breaks the recorded chain state after them, so a purge ends with
+ * ipl_store_reseal(from = first deleted seq): the chain is replayed over the remaining events from
+ * the checkpoint before `from` to the end, in bounded transactions, rewriting the checkpoints and
+ * the head. Until it finishes, meta "reseal.from" records where to resume (ipl_store_reseal with
+ * from = 0 resumes); verify reports a pending re-seal instead of a broken chain. Events ingested
+ * meanwhile are simply replayed by the later steps: the last step runs to the end of the log
+ * inside one write transaction.
+ *
+ * Verify. Replays the chain over the whole log and compares it with every checkpoint and the
+ * head; checks that every index entry points to a live event with that key and time, and that
+ * every event is in every index it belongs to (multiset hashes first, then an exact pass to name
+ * the first bad entry when they differ).
+ */
+#ifndef IPL_MAINT_H
+#define IPL_MAINT_H
+
+#include <stdint.h>
+
+#include "engine/diag.h"
+#include "engine/event.h"
+#include "engine/sha256.h"
+#include "engine/store.h"
+
+typedef struct ipl_purge_acc {
+    ipl_sha256_ctx digest;              /* over the removed records, in deletion order */
+    uint64_t count, bytes;
+    uint64_t per_kind[256];
+    uint64_t first_seq, last_seq;       /* smallest and largest removed */
+    int64_t  first_ts, last_ts;
+} ipl_purge_acc;
+
+void ipl_purge_acc_init(ipl_purge_acc *a);
+/* Deletes the given events (missing ones are skipped: a rerun after a crash is harmless).
+ * Optional kv write in the same transaction (progress of the caller): ns/key NULL for none. */
+int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_acc *acc,
+                     const char *kv_ns, const char *kv_key, const void *kv_val, size_t kv_len,
+                     ipl_diag *d);
+
+/* Marks a re-seal from `from` as due (kept in meta, the smallest pending `from` wins). */
+int ipl_store_reseal_mark(ipl_store *st, uint64_t from, ipl_diag *d);
+/* Runs (or resumes) the pending re-seal; no-op when none is due. events_per_txn bounds each
+ * step (0 = 50,000). */
+int ipl_store_reseal(ipl_store *st, size_t events_per_txn, ipl_diag *d);
+/* The pending re-seal start, 0 if none. */
+uint64_t ipl_store_reseal_pending(ipl_rtxn *t);
+
+typedef struct ipl_verify_report {
+    int      ok;                       /* 1 when everything checked out */
+    uint64_t events, checkpoints, index_entries;
+    uint64_t first_bad_seq;            /* where the chain first disagrees (0 if it does not) */
+    uint64_t reseal_pending;           /* a purge's re-seal not finished: chain checked up to it */
+    char     problem[IPL_DIAG_MAX];    /* the first problem, in words */
+    double   seconds;
+} ipl_verify_report;
+typedef void (*ipl_verify_progress)(void *ctx, uint64_t done, uint64_t total);
+int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p, void *pctx,
+                     ipl_diag *d);
+
+/* A consistent hot copy of the store into `dest_dir` (created; must not hold a store), while
+ * ingest goes on (LMDB copies from a read snapshot). compact: drop free pages. */
+int ipl_store_copy(ipl_store *st, const char *dest_dir, int compact, ipl_diag *d);
+
+#endif
