@@ -4,9 +4,41 @@
 #include <string.h>
 
 extern const ipl_parser ipl_parser_mswin_dhcp;
+extern const ipl_parser ipl_parser_kea_csv;
+extern const ipl_parser ipl_parser_kea_log;
+extern const ipl_parser ipl_parser_kea_legal;
+extern const ipl_parser ipl_parser_nps_ias;
+extern const ipl_parser ipl_parser_nps_odbc;
+extern const ipl_parser ipl_parser_nps_xml;
+extern const ipl_parser ipl_parser_freeradius_detail;
+extern const ipl_parser ipl_parser_syslog;
+extern const ipl_parser ipl_parser_isc_dhcpd;
+extern const ipl_parser ipl_parser_isc_leases;
+extern const ipl_parser ipl_parser_winsec_xml;
+extern const ipl_parser ipl_parser_winsec_json;
+extern const ipl_parser ipl_parser_mswin_dhcp_events;
+extern const ipl_parser ipl_parser_dnsmasq;
+extern const ipl_parser ipl_parser_dnsmasq_leases;
+extern const ipl_parser ipl_parser_sshd;
 
 static const ipl_parser *const registry[] = {
     &ipl_parser_mswin_dhcp,
+    &ipl_parser_kea_csv,
+    &ipl_parser_kea_log,
+    &ipl_parser_kea_legal,
+    &ipl_parser_nps_ias,
+    &ipl_parser_nps_odbc,
+    &ipl_parser_nps_xml,
+    &ipl_parser_freeradius_detail,
+    &ipl_parser_syslog,
+    &ipl_parser_isc_dhcpd,
+    &ipl_parser_isc_leases,
+    &ipl_parser_winsec_xml,
+    &ipl_parser_winsec_json,
+    &ipl_parser_mswin_dhcp_events,
+    &ipl_parser_dnsmasq,
+    &ipl_parser_dnsmasq_leases,
+    &ipl_parser_sshd,
 };
 
 const ipl_parser *const *ipl_parsers(size_t *count)
