@@ -60,13 +60,14 @@ int cmd_ingest(int argc, char **argv)
         {"tz", 1, "ZONE  time zone of the source's local timestamps (IANA name or +HH:MM; default UTC)", NULL, {0}, 0},
         {"server", 1, "NAME  the server that wrote the logs (when the format does not say)", NULL, {0}, 0},
         {"name", 1, "NAME  source name for standard input (default 'stdin')", NULL, {0}, 0},
+        {"year", 1, "Y  the year of RFC 3164 syslog lines, which carry none (default: inferred)", NULL, {0}, 0},
         {"batch", 1, "N  events per transaction (default 16384)", NULL, {0}, 0},
         {"quiet", 0, "no progress and no summary", NULL, {0}, 0},
         {"crash-after", 1, "N  (testing) kill the process after N commits", NULL, {0}, 0},
     };
     ipl_args a = {opts, sizeof opts / sizeof opts[0], {0}, 0, 0};
     int rc = cli_args("ingest",
-                      "ipledger ingest [--format auto|NAME] [--tz ZONE] [--server NAME] PATH...|-",
+                      "ipledger ingest [--format auto|NAME] [--tz ZONE] [--server NAME] [--year Y] PATH...|-",
                       &a, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -104,6 +105,16 @@ int cmd_ingest(int argc, char **argv)
                             ipl_arg(&a, "batch"));
         }
         o.batch_events = (size_t)n;
+    }
+    if (ipl_arg(&a, "year")) {
+        char *end;
+        long y = strtol(ipl_arg(&a, "year"), &end, 10);
+        if (*end || y < 1970 || y > 9999) {
+            ipl_tz_free(tz);
+            return cli_fail("ingest", 2, "--year: '%s' is not a year from 1970 to 9999",
+                            ipl_arg(&a, "year"));
+        }
+        o.year = (int)y;
     }
     if (ipl_arg(&a, "crash-after"))
         o.crash_after_commits = strtol(ipl_arg(&a, "crash-after"), NULL, 10);
