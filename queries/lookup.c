@@ -177,6 +177,17 @@ static const char *close_reason(unsigned kind)
     }
 }
 
+/* The lease end a source recorded with an open (lease files, Kea CSV): 0 when none. */
+static int64_t lease_end_of(const ipl_event *ev)
+{
+    size_t n;
+    const char *v = ipl_event_attr(ev, IPL_A_LEASE_END, &n);
+    int64_t us;
+    if (!v || ipl_time_parse(v, n, NULL, &us, NULL) != IPL_OK)
+        return 0;
+    return us;
+}
+
 int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_who *w,
                ipl_diag *d)
 {
@@ -189,6 +200,8 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
     if ((err = ipl_ixcur_open(t, IPL_IX_IP, ip, ip, 0, at, 1, &c, d)))
         return err;
     int decided = 0;
+    int64_t later_open = 0, cur_end = 0;  /* the open after the one being looked at; its lease end */
+    uint64_t first_seq = 0;
     while ((err = ipl_ixcur_next(c, &e, d)) == IPL_OK && walked++ < IPL_WHO_WALK) {
         if ((err = ipl_store_get(t, e.seq, &ev, d)))
             goto out;
@@ -210,6 +223,20 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
                 add_evidence(w, ev.seq);
                 goto out_ok;
             }
+            cur_end = lease_end_of(&ev);
+            if (cur_end && at >= cur_end) {
+                /* the source recorded when this lease ends, and no renewal followed */
+                char tb[IPL_TIME_BUF], note[160];
+                ipl_time_format(cur_end, tb, sizeof tb);
+                snprintf(note, sizeof note, "expired at %s (the lease's recorded end) by %s", tb,
+                         ev.mac ? ev.mac : ev.duid ? ev.duid : "unknown client");
+                w->note = ipl_arena_strdup(a, note);
+                w->host = NULL;
+                w->start = cur_end;
+                w->end_reason = "expired";
+                add_evidence(w, ev.seq);
+                goto out_ok;
+            }
             decided = 1;
             w->held = 1;
             w->mac = ev.mac;
@@ -218,6 +245,7 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
                 w->host = ev.host;
             w->server = ev.server;
             w->start = ev.ts;
+            later_open = ev.ts;
             add_evidence(w, ev.seq);  /* the latest open before `at` */
             continue;
         }
@@ -225,14 +253,20 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
             continue;
         if (ipl_kind_closes_lease(ev.kind) || !same_client(&ev, w->mac, w->duid))
             break;   /* the holding began after this event */
+        /* the same client's earlier open: the same holding, unless its lease ran out before the
+         * next open (renewals are logged as assignments by ISC, Kea and dnsmasq, so an assign
+         * does not by itself start a new holding) */
+        int64_t end = lease_end_of(&ev);
+        if (end && end < later_open)
+            break;
         w->start = ev.ts;
+        later_open = ev.ts;
+        first_seq = ev.seq;
         if (!w->host && ev.host)
             w->host = ev.host;
-        if (ev.kind == IPL_K_LEASE_ASSIGN || ev.kind == IPL_K_LEASE_BOOTP) {
-            add_evidence(w, ev.seq);  /* the assign that opened it */
-            break;
-        }
     }
+    if (first_seq)
+        add_evidence(w, first_seq);   /* where the holding began */
     if (err && err != IPL_ENOTFOUND)
         goto out;
     ipl_ixcur_close(c);
@@ -253,6 +287,15 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
             goto out;
         if (!lease_relevant(ev.kind))
             continue;
+        if (cur_end && ev.ts > cur_end) {  /* the recorded lease end came first */
+            w->end = cur_end;
+            w->end_reason = "expired";
+            break;
+        }
+        if (ipl_kind_opens_lease(ev.kind) && same_client(&ev, w->mac, w->duid)) {
+            cur_end = lease_end_of(&ev);    /* a renewal moves the end */
+            continue;
+        }
         if (ipl_kind_closes_lease(ev.kind) && same_client(&ev, w->mac, w->duid)) {
             w->end = ev.ts;
             w->end_reason = close_reason(ev.kind);
@@ -274,6 +317,10 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
     }
     if (err && err != IPL_ENOTFOUND)
         goto out;
+    if (!w->end && cur_end) {       /* nothing after it: the recorded lease end closes it */
+        w->end = cur_end;
+        w->end_reason = "expired";
+    }
 out_ok:
     err = IPL_OK;
     for (int i = 1; i < w->nevidence; i++) /* ascending: the order the events happened */

@@ -144,14 +144,24 @@ static int cmp_logon(const void *x, const void *y)
     return a->ts < b->ts ? -1 : a->ts > b->ts ? 1 : a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Whether logon l is in force at `at`. A session (it has a logon or session id) lasts until its
+ * logoff. A ticket or NTLM check has no session: it is a sign of use for at most a ticket's
+ * lifetime, and it ends sooner when a session on the same address logs off after it — the
+ * person who asked for the ticket left (a DC names the ticket's user by Kerberos realm and the
+ * session's by NetBIOS domain, so the two cannot be matched by name). */
 static int covers(const tctx *c, const logon *l, int64_t at)
 {
     if (l->ts > at)
         return 0;
     if (l->logoff)
         return l->logoff > at;
-    if (!l->key) /* a ticket or NTLM check: a sign of use for its lifetime, not a session */
-        return at - l->ts <= SESSIONLESS_SPAN;
+    if (l->key)
+        return 1;
+    if (at - l->ts > SESSIONLESS_SPAN)
+        return 0;
+    for (size_t j = 0; j < c->nlg; j++)
+        if (c->lg[j].key && c->lg[j].logoff > l->ts && c->lg[j].logoff <= at)
+            return 0;
     return 1;
 }
 
@@ -257,11 +267,12 @@ static int chunk_rows(tctx *c, const uint8_t ip[16], const ipl_who *w, int64_t c
     if (err)
         return err;
     qsort(c->lg, c->nlg, sizeof *c->lg, cmp_logon);
+    for (size_t i = 0; i < c->nlg; i++)       /* every logoff first: coverage looks at all */
+        if ((err = find_logoff(c, &c->lg[i])))
+            return err;
     int rows = 0;
     for (size_t i = 0; i < c->nlg; i++) {
         logon *l = &c->lg[i];
-        if ((err = find_logoff(c, l)))
-            return err;
         if (c->instant && !covers(c, l, c->o->from))
             continue;
         /* one row per user: the first logon in the chunk, merged with later ones of the user */

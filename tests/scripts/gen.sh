@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # tests/scripts/gen.sh BUILD_DIR SOURCE_DIR — checks ipledger-gen (tools/gen):
-#   determinism (same seed: byte-identical trees; another seed: different), the output layout
-#   (sources.tsv, headers, CRLF, 19/14 columns, rows in time order), the logs of the UTC server
-#   rebuilt into lease intervals equal truth.tsv, truth intervals of one address never overlap,
-#   probes agree with the truth, bad arguments exit 2 with one line, and a scaled run
-#   (--events 2000000) reports >= 1.5M events within 200 MiB of peak RSS.
+#   determinism (same seed: byte-identical trees; another seed: different), the output layout of
+#   --mix mswin (sources.tsv, headers, CRLF, 19/14 columns, rows in time order), the logs of the
+#   UTC server rebuilt into lease intervals equal truth.tsv, truth intervals of one address never
+#   overlap, probes agree with the truth; --mix all (the default): deterministic, the merge path
+#   changes nothing, every format has a source, its Windows DHCP site and truth.tsv are those of
+#   --mix mswin byte for byte, sessions lie inside their device's lease intervals and the probes'
+#   users are the sessions covering them; bad arguments exit 2 with one line, and scaled runs
+#   (--events 2000000, both mixes) report the events asked for within 200 MiB of peak RSS.
 # Prints each check; exits 1 if any failed.
 source "$(dirname "$0")/lib.bash"
 work=$WORK
@@ -15,9 +18,9 @@ ok() { echo "ok: $*"; passes=$((passes + 1)); }
 
 # ---------------------------------------------------------------- determinism
 args=(--days 5 --devices 600 --sites 4)
-"$GEN" --out "$work/a" "${args[@]}" > "$work/a.out" || fail "run a exited $?"
-"$GEN" --out "$work/b" "${args[@]}" > "$work/b.out" || fail "run b exited $?"
-"$GEN" --out "$work/c" "${args[@]}" --seed 2 > "$work/c.out" || fail "run c exited $?"
+"$GEN" --out "$work/a" --mix mswin "${args[@]}" > "$work/a.out" || fail "run a exited $?"
+"$GEN" --out "$work/b" --mix mswin "${args[@]}" > "$work/b.out" || fail "run b exited $?"
+"$GEN" --out "$work/c" --mix mswin "${args[@]}" --seed 2 > "$work/c.out" || fail "run c exited $?"
 if diff -r "$work/a" "$work/b" > /dev/null; then ok "same seed, identical trees"
 else fail "same seed gave different output"; fi
 if diff -rq "$work/a" "$work/c" > /dev/null; then fail "--seed 2 gave the same output as seed 1"
@@ -135,6 +138,85 @@ awk -F'\t' '
         } else print "ok: " n " probes agree with the truth (" held " held, " free " free)"
         exit bad }' "$A/truth.tsv" "$A/probes.tsv" && passes=$((passes + 1)) || failures=$((failures + 1))
 
+# ---------------------------------------------------------------- --mix all
+M="$work/all"
+"$GEN" --out "$M" "${args[@]}" > "$work/all.out" || fail "mix all exited $?"
+"$GEN" --out "$work/all2" --mix all "${args[@]}" > /dev/null || fail "mix all (2) exited $?"
+IPLEDGER_GEN_TRUTH_RUN=16 "$GEN" --out "$work/all3" "${args[@]}" > /dev/null || fail "mix all (3) exited $?"
+if diff -r "$M" "$work/all2" > /dev/null; then ok "mix all: same seed, identical trees"
+else fail "mix all: same seed gave different output"; fi
+if diff -r "$M" "$work/all3" > /dev/null; then ok "mix all: the truth's merge path changes nothing"
+else fail "mix all: IPLEDGER_GEN_TRUTH_RUN=16 changed the output"; fi
+ls -a "$work/all3" | grep -q '\.tmp$' && fail "mix all: temporary files left in the output"
+formats="mswin-dhcp isc-dhcpd isc-leases kea-log kea-csv dnsmasq dnsmasq-leases winsec-xml winsec-json
+nps-ias freeradius-detail sshd syslog mswin-dhcp-events"
+nsrc=0
+while IFS=$'\t' read -r path format tz server extra; do
+    nsrc=$((nsrc + 1))
+    [ -z "${extra:-}" ] && [ -n "$server" ] && [ -n "$tz" ] || fail "mix all: sources.tsv line $nsrc: not 4 fields"
+    case " $(echo $formats) " in *" $format "*) ;; *) fail "mix all: unknown format '$format'" ;; esac
+    [ -d "$M/$path" ] && [ -n "$(find "$M/$path" -type f -size +0 | head -1)" ] \
+        || fail "mix all: '$path' is not a directory with data"
+done < "$M/sources.tsv"
+for f in $formats; do
+    awk -F'\t' -v f="$f" '$2 == f { ok = 1 } END { exit !ok }' "$M/sources.tsv" \
+        || fail "mix all: no $f source"
+done
+ok "mix all: $nsrc sources, every format"
+win=$(awk -F'\t' '$2 == "mswin-dhcp" { print $1; exit }' "$M/sources.tsv")
+if [ -n "$win" ] && diff -r "$A/$win" "$M/$win" > /dev/null && cmp -s "$A/truth.tsv" "$M/truth.tsv"; then
+    ok "mix all: the Windows DHCP site and truth.tsv are --mix mswin's"
+else
+    fail "mix all: the Windows DHCP site or truth.tsv differ from --mix mswin"
+fi
+[ "$(head -n 1 "$M/sessions.tsv")" = $'ip\tmac\thost\tuser\tstart\tend\tvia' ] || fail "sessions.tsv header"
+[ "$(head -n 1 "$M/probes.tsv")" = $'ip\tat\tmac\thost\tuser' ] || fail "mix all: probes.tsv header"
+# sessions: inside a lease interval of their address held by their device
+awk -F'\t' '
+    FNR == NR { if (FNR > 1) { iv[$1] = iv[$1] "|" $2 " " $5 " " $6 } next }
+    FNR > 1 {
+        n++
+        if (NF != 7 || $5 >= $6) { print "FAIL: session " $0; bad = 1; next }
+        m = split(iv[$1], v, "|"); inside = 0
+        for (i = 2; i <= m; i++) {
+            split(v[i], f, " ")
+            if (f[1] == $2 && f[2] < $5 && (f[3] == "-" || $6 < f[3])) inside = 1
+        }
+        if (!inside) { print "FAIL: session outside its lease: " $0; bad = 1 }
+        via[$7]++
+    }
+    END {
+        if (n < 1000) { print "FAIL: only " n " sessions"; bad = 1 }
+        for (k in via) kinds++
+        if (kinds < 6) { print "FAIL: sessions come through " kinds " formats only"; bad = 1 }
+        if (!bad) print "ok: " n " sessions, each inside its lease"
+        exit bad }' "$M/truth.tsv" "$M/sessions.tsv" && passes=$((passes + 1)) || failures=$((failures + 1))
+# probes: the users are the sessions covering the instant, none within 1 s of a session boundary
+awk -F'\t' '
+    FNR == NR { if (FNR > 1) { s[$1] = s[$1] "|" $5 " " $6 " " $4 } next }
+    FNR > 1 {
+        m = split(s[$1], v, "|"); got = ""; nu = 0
+        for (i = 2; i <= m; i++) {
+            split(v[i], f, " ")
+            if (f[1] == $2 || f[2] == $2) { print "FAIL: probe on a session boundary: " $0; bad = 1 }
+            if (f[1] <= $2 && $2 < f[2] && $3 != "-") { u[++nu] = f[3] }
+        }
+        for (i = 1; i <= nu; i++) for (j = i + 1; j <= nu; j++) if (u[j] < u[i]) { t = u[i]; u[i] = u[j]; u[j] = t }
+        for (i = 1; i <= nu; i++) got = got (i > 1 ? "|" : "") u[i]
+        if (got == "") got = "-"
+        k = split($5, w, "|")
+        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (w[j] < w[i]) { t = w[i]; w[i] = w[j]; w[j] = t }
+        want = ""
+        for (i = 1; i <= k; i++) want = want (i > 1 ? "|" : "") w[i]
+        if (want != got) { print "FAIL: probe " $0 " but sessions say " got; bad = 1 }
+        if ($3 == "-") free++; else if ($5 == "-") idle++; else busy++
+    }
+    END {
+        if (busy < 300 || idle < 300 || free < 100) {
+            print "FAIL: probes: " busy " logged on, " idle " held with nobody logged on, " free " free"; bad = 1
+        } else print "ok: probes agree with the sessions (" busy " logged on, " idle " idle, " free " free)"
+        exit bad }' "$M/sessions.tsv" "$M/probes.tsv" && passes=$((passes + 1)) || failures=$((failures + 1))
+
 # ---------------------------------------------------------------- bad arguments
 expect_usage() {
     local err rc
@@ -157,21 +239,25 @@ expect_usage --out "$work/x" --bogus
 expect_usage --out "$work/x" extra
 expect_usage --out "$work/x" --events 1000 --days 3 --devices 10
 expect_usage --out "$work/x" --devices 60000 --sites 1
+expect_usage --out "$work/x" --mix windows
+expect_usage --out "$work/x" --mix
 expect_usage --out "$A"
 [ -e "$work/x" ] && fail "a refused run created its output directory"
-"$GEN" -h > "$work/help" 2>&1 && grep -q -- '--events' "$work/help" || fail "-h"
+"$GEN" -h > "$work/help" 2>&1 && grep -q -- '--events' "$work/help" && grep -q -- '--mix' "$work/help" \
+    || fail "-h"
 "$GEN" --out /proc/ipledger-gen-test > /dev/null 2>&1; rc=$?
 [ "$rc" -eq 1 ] || fail "unwritable output exited $rc, expected 1"
 ok "argument errors"
 
 # ---------------------------------------------------------------- scale and memory
+for mix in mswin all; do
 S="$work/scaled"
 if [ -x /usr/bin/time ]; then
-    /usr/bin/time -v "$GEN" --out "$S" --events 2000000 > "$work/s.out" 2> "$work/s.time"; rc=$?
+    /usr/bin/time -v "$GEN" --out "$S" --mix $mix --events 2000000 > "$work/s.out" 2> "$work/s.time"; rc=$?
     rss=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$work/s.time")
 else
     # no GNU time: sample the high-water mark while it runs
-    "$GEN" --out "$S" --events 2000000 > "$work/s.out" 2> "$work/s.err" & pid=$!; rss=0
+    "$GEN" --out "$S" --mix $mix --events 2000000 > "$work/s.out" 2> "$work/s.err" & pid=$!; rss=0
     while kill -0 "$pid" 2> /dev/null; do
         h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2> /dev/null)
         [ -n "$h" ] && [ "$h" -gt "$rss" ] && rss=$h
@@ -179,15 +265,17 @@ else
     done
     wait "$pid"; rc=$?
 fi
-[ "$rc" -eq 0 ] || fail "scaled run exited $rc: $(cat "$work/s.out")"
+[ "$rc" -eq 0 ] || fail "scaled run ($mix) exited $rc: $(cat "$work/s.out")"
 events=$(sed -n 's/^ipledger-gen: [0-9]* files, \([0-9]*\) events.*/\1/p' "$work/s.out")
-if [ -n "$events" ] && [ "$events" -ge 1500000 ]; then ok "scaled run: $events events"
-else fail "scaled run: '${events:-?}' events, expected >= 1500000"; fi
+if [ -n "$events" ] && [ "$events" -ge 1800000 ] && [ "$events" -le 2200000 ]; then
+    ok "scaled run ($mix): $events events"
+else fail "scaled run ($mix): '${events:-?}' events, expected 2000000 +- 10%"; fi
 if [ -z "${rss:-}" ] || [ "$rss" -eq 0 ]; then
     echo "skip: peak RSS could not be measured (no /usr/bin/time, no /proc VmHWM)"
-elif [ "$rss" -lt $((200 * 1024)) ]; then ok "scaled run: peak RSS $((rss / 1024)) MiB"
-else fail "scaled run: peak RSS $((rss / 1024)) MiB >= 200 MiB"; fi
+elif [ "$rss" -lt $((200 * 1024)) ]; then ok "scaled run ($mix): peak RSS $((rss / 1024)) MiB"
+else fail "scaled run ($mix): peak RSS $((rss / 1024)) MiB >= 200 MiB"; fi
 ls -a "$S" | grep -q '\.tmp$' && fail "temporary files left in the output"
 rm -rf "$S"
+done
 
 finish

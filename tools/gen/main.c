@@ -1,17 +1,20 @@
-/* tools/gen/main.c — ipledger-gen: writes a deterministic synthetic enterprise's DHCP server logs
- * plus the ground truth of who held which address when (see tools/gen/README.md).
+/* tools/gen/main.c — ipledger-gen: writes a deterministic synthetic enterprise's logs in every
+ * input format ipledger reads (DHCP servers of four vendors, domain controllers, RADIUS, sshd,
+ * DHCP configuration events) plus the ground truth of who held which address when and who was
+ * logged on from it (see tools/gen/README.md).
  *
  *   ipledger-gen --out DIR [--seed N] [--start YYYY-MM-DD] [--days D] [--devices N] [--sites N]
- *                [--events N]
+ *                [--events N] [--mix all|mswin]
  *
  * Output layout (DIR must be missing or empty):
  *
  *   DIR/sources.tsv     <path relative to DIR> \t <format> \t <tz name> \t <server name>, one line
- *                       per server directory, for `ipledger ingest --format F --tz TZ --server S`
+ *                       per source directory, for `ipledger ingest --format F --tz TZ --server S`
  *   DIR/truth.tsv       lease intervals: ip mac host server start end (truth.c)
- *   DIR/probes.tsv      ~1000 questions "who held ip at t" with their answers (truth.c)
- *   DIR/mswin-dhcp/<server>/<YYYY-MM-DD>/DhcpSrvLog-<Ddd>.log     (out_mswin_dhcp.c)
- *   DIR/mswin-dhcp/<server>/<YYYY-MM-DD>/DhcpV6SrvLog-<Ddd>.log
+ *   DIR/sessions.tsv    logon sessions: ip mac host user start end via (truth.c; --mix all)
+ *   DIR/probes.tsv      ~1000 questions "who held ip at t" with their answers (truth.c; --mix all
+ *                       adds the users logged on from ip at t)
+ *   DIR/<format>/<server>/...   one folder per format and server (out_<format>.c)
  *
  * Prints one summary line on stdout. Errors: one line on stderr; exit 2 for bad arguments, 1 for
  * anything else (I/O, zones).
@@ -37,13 +40,24 @@
 static const gen_writer_ops *const writers[] = {
     &gen_out_truth,
     &gen_out_mswin_dhcp,
+    &gen_out_isc_dhcpd,
+    &gen_out_isc_leases,
+    &gen_out_kea_log,
+    &gen_out_kea_csv,
+    &gen_out_dnsmasq,
+    &gen_out_dnsmasq_leases,
+    &gen_out_winsec,
+    &gen_out_nps,
+    &gen_out_freeradius,
+    &gen_out_sshd,
+    &gen_out_mswin_events,
 };
 #define NWRITERS ((int)(sizeof writers / sizeof writers[0]))
 
 static const char usage[] =
     "usage: ipledger-gen --out DIR [--seed N] [--start YYYY-MM-DD] [--days D] [--devices N]\n"
-    "                    [--sites N] [--events N]\n"
-    "Writes a synthetic enterprise's DHCP audit logs and the ground truth into DIR.\n"
+    "                    [--sites N] [--events N] [--mix all|mswin]\n"
+    "Writes a synthetic enterprise's logs and the ground truth into DIR.\n"
     "  --out DIR      output directory (created; must be empty)\n"
     "  --seed N       random seed (default 1); same arguments give byte-identical output\n"
     "  --start DATE   first simulated day, server-local (default 2024-05-06)\n"
@@ -52,6 +66,8 @@ static const char usage[] =
     "  --sites N      number of sites, one DHCP server each (default 4, at most 64)\n"
     "  --events N     approximate number of log rows wanted: scales --devices (up to 50000)\n"
     "                 and then --days, whichever was not given\n"
+    "  --mix M        all (default): every format, DHCP vendors in rotation over the sites,\n"
+    "                 users logging on; mswin: Windows DHCP audit logs only\n"
     "  -h, --help     this text\n";
 
 static int bad(const char *fmt, ...) IPL_PRINTF(1, 2);
@@ -108,8 +124,8 @@ static int scale(gen_opts *opt, int days_given, int devices_given)
     if (days_given && devices_given)
         return bad("--events scales --devices or --days: give at most one of them");
     if (!devices_given) {
-        double per_device = gen_sim_expect(start, opt->days, 1, 0);
-        double fixed = gen_sim_expect(start, opt->days, 0, opt->sites);
+        double per_device = gen_sim_expect(opt->mix, start, opt->days, 1, 0, opt->sites);
+        double fixed = gen_sim_expect(opt->mix, start, opt->days, 0, opt->sites, opt->sites);
         double n = (want - fixed) / per_device + 0.5;
         if (days_given && n > GEN_MAX_DEVICES)
             return bad("--events needs more than %u devices: raise --days", GEN_MAX_DEVICES);
@@ -122,7 +138,7 @@ static int scale(gen_opts *opt, int days_given, int devices_given)
     /* the days: the first count reaching the target, or the one before when that is closer */
     double prev = 0;
     for (int days = 1; days <= GEN_MAX_DAYS; days++) {
-        double rows = gen_sim_expect(start, days, opt->devices, opt->sites);
+        double rows = gen_sim_expect(opt->mix, start, days, opt->devices, opt->sites, opt->sites);
         if (rows >= want) {
             opt->days = days > 1 && want - prev < rows - want ? days - 1 : days;
             return 0;
@@ -135,7 +151,7 @@ static int scale(gen_opts *opt, int days_given, int devices_given)
 /* Fills opt from argv; returns 0, or an exit code (usage printed). */
 static int parse_args(int argc, char **argv, gen_opts *opt)
 {
-    enum { O_OUT = 256, O_SEED, O_START, O_DAYS, O_DEVICES, O_SITES, O_EVENTS };
+    enum { O_OUT = 256, O_SEED, O_START, O_DAYS, O_DEVICES, O_SITES, O_EVENTS, O_MIX };
     static const struct option longs[] = {
         { "out", required_argument, NULL, O_OUT },
         { "seed", required_argument, NULL, O_SEED },
@@ -144,6 +160,7 @@ static int parse_args(int argc, char **argv, gen_opts *opt)
         { "devices", required_argument, NULL, O_DEVICES },
         { "sites", required_argument, NULL, O_SITES },
         { "events", required_argument, NULL, O_EVENTS },
+        { "mix", required_argument, NULL, O_MIX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -155,6 +172,7 @@ static int parse_args(int argc, char **argv, gen_opts *opt)
     opt->days = 7;
     opt->devices = DEFAULT_DEVICES;
     opt->sites = 4;
+    opt->mix = GEN_MIX_ALL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
         switch (c) {
@@ -195,6 +213,14 @@ static int parse_args(int argc, char **argv, gen_opts *opt)
             if (parse_u64(optarg, 1, UINT64_C(100000000000), &v))
                 return bad("--events '%s' is not a number in 1-100000000000", optarg);
             opt->events = v;
+            break;
+        case O_MIX:
+            if (strcmp(optarg, "all") == 0)
+                opt->mix = GEN_MIX_ALL;
+            else if (strcmp(optarg, "mswin") == 0)
+                opt->mix = GEN_MIX_MSWIN;
+            else
+                return bad("--mix '%s' is not 'all' or 'mswin'", optarg);
             break;
         case ':':
             return bad("option '%s' needs a value", argv[optind - 1]);

@@ -1,5 +1,6 @@
 /* tools/gen/out_mswin_dhcp.c — writes the simulation as Windows DHCP Server audit logs
- * (reference/FORMATS.md section 1), one IPv4 and one IPv6 file per server and local day:
+ * (reference/FORMATS.md section 1) for the sites whose DHCP server is Windows (every site with
+ * --mix mswin), one IPv4 and one IPv6 file per server and local day:
  *
  *   DIR/mswin-dhcp/<server>/<YYYY-MM-DD>/DhcpSrvLog-<Ddd>.log     IPv4, 19 columns
  *   DIR/mswin-dhcp/<server>/<YYYY-MM-DD>/DhcpV6SrvLog-<Ddd>.log   IPv6, 12 columns + 2 empty
@@ -388,6 +389,8 @@ static int mswin_emit(void *state, const gen_happening *h, ipl_diag *d)
 {
     struct mswin *w = state;
     struct server *v = &w->srv[h->site->index];
+    if (h->site->vendor != GEN_V_MSWIN || h->kind > GEN_H_OPEN)
+        return IPL_OK;                          /* another vendor's site; logons, config */
     if (h->kind == GEN_H_DAY)
         return open_day(w, h->site->index, h->day, d);
     if (h->kind == GEN_H_OPEN)
@@ -435,6 +438,8 @@ static int mswin_finish(void *state, gen_file *sources, gen_counts *c, ipl_diag 
     for (int i = 0; i < w->ctx->nsites && !rc; i++) {
         const gen_site *site = &w->ctx->sites[i];
         char line[GEN_PATH_MAX];
+        if (site->vendor != GEN_V_MSWIN)
+            continue;
         rc = close_day(w, &w->srv[i], d);
         if (!rc && sources)
             rc = gen_path(line, sizeof line, d, FOLDER "/%s\t" FOLDER "\t%s\t%s\n",

@@ -35,6 +35,17 @@
  * the service stops for 30-120 s (rows 01 / header / 00); device actions falling into the outage
  * are deferred to just after the restart (an expiry inside it is logged, and ends, then).
  * Sites log a database cleanup (24/25) every hour.
+ *
+ * Sessions (--mix all only; every draw from a per-device session stream, so the DHCP history is the
+ * same as with --mix mswin). Each device's owner logs on through up to three channels, each its own
+ * timer: the domain (Windows PCs: the site's DC logs the logon), Wi-Fi 802.1X (phones, half the
+ * laptops: RADIUS accounting) and admin access (6% of PCs: SSH to the site's Linux server or RDP
+ * to a Windows server). A presence window opens when the device is online with a v4 lease (for
+ * always-on desktops: the owner's working day) and closes before the device goes offline, so every
+ * session lies inside a lease interval: a logon comes 30 s to 10 min after the lease, the logoff
+ * 1-15 min before the device leaves. Breaks (lunch, Wi-Fi roaming, short admin sessions) leave
+ * held leases with nobody logged on, as do nights and weekends of leases that have not expired.
+ * Windows DHCP sites also log a few configuration changes a week (scope option, reservations).
  */
 #include "tools/gen/gen.h"
 
@@ -78,6 +89,30 @@ struct site_actor {
     int      nout, out_i;
     int      clean_off;             /* cleanup at this many seconds past each UTC hour */
     uint32_t expired;               /* v4 expiries since the last cleanup */
+    /* --mix all, Windows DHCP sites: configuration changes */
+    int64_t *cfg_t, t_cfg;
+    uint8_t *cfg_kind;
+    uint32_t *cfg_obj, *cfg_user;
+    int      ncfg, cfg_i;
+};
+
+/* Session channels of a device (--mix all). */
+enum { CH_DC, CH_WIFI, CH_ADMIN, NCH };
+#define MIN_SESSION 600             /* a channel logs on only when this much presence is left */
+
+struct sess {
+    uint64_t rng;                   /* the session stream: never drawn for DHCP */
+    int64_t  t[NCH];                /* each channel's next action, GEN_NEVER when idle */
+    int64_t  since[NCH];            /* the open session's logon, 0 when none */
+    int64_t  wend;                  /* sessions end before this: the device leaves then */
+    uint64_t sid[NCH];
+    uint32_t ip4[NCH];              /* the v4 address the open session came from */
+    uint32_t gen6[NCH];             /* Wi-Fi of a dual-stack device: its v6 generation, 0 none */
+    uint32_t seq;                   /* sessions so far (low bits of session ids) */
+    uint16_t port[NCH];
+    uint8_t  via[NCH];
+    uint8_t  caps;                  /* 1 << channel: the channels the device uses */
+    uint8_t  started;               /* the current presence has its window */
 };
 
 struct gen_sim {
@@ -95,6 +130,7 @@ struct gen_sim {
     struct site_actor *sa;
     uint32_t   *heap, nheap;                /* actor ids */
     int64_t    *key;                        /* per actor */
+    struct sess *sess;                      /* [ndev], --mix all only (else NULL) */
     const gen_sink *sinks;
     int         nsinks;
     ipl_diag   *d;
@@ -187,10 +223,74 @@ void gen_device_duid(const gen_device *dev, uint8_t out[14])
 
 size_t gen_user_name(uint32_t user, char *buf, size_t n)
 {
+    /* by hand: it runs for every logon row (buf >= 64 holds the longest name) */
     uint32_t f = user % NFIRST, l = (user / NFIRST) % NLAST, k = user / (NFIRST * NLAST);
-    int w = k ? snprintf(buf, n, "%s\\%s.%s%u", GEN_NT_DOMAIN, first_names[f], last_names[l], k)
-              : snprintf(buf, n, "%s\\%s.%s", GEN_NT_DOMAIN, first_names[f], last_names[l]);
-    return w < 0 ? 0 : (size_t)w >= n ? n - 1 : (size_t)w;
+    char tmp[96], *p = tmp;
+    p = GEN_PUTS(p, GEN_NT_DOMAIN "\\");
+    p = gen_put(p, first_names[f], strlen(first_names[f]));
+    *p++ = '.';
+    p = gen_put(p, last_names[l], strlen(last_names[l]));
+    if (k)
+        p = gen_put_u64(p, k);
+    size_t len = (size_t)(p - tmp);
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, tmp, len);
+    buf[len] = '\0';
+    return len;
+}
+
+size_t gen_user_login(uint32_t user, char *buf, size_t n)
+{
+    char full[96];
+    size_t k = gen_user_name(user, full, sizeof full);
+    size_t skip = sizeof GEN_NT_DOMAIN;                     /* "CONTOSO\\" */
+    size_t len = k > skip ? k - skip : 0;
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, full + skip, len);
+    buf[len] = '\0';
+    return len;
+}
+
+size_t gen_session_user(const gen_site *site, int via, uint32_t user, char *buf, size_t n)
+{
+    if (via == GEN_VIA_SSH)
+        return gen_user_login(user, buf, n);
+    if (via == GEN_VIA_WIFI && site->vendor != GEN_V_MSWIN) {
+        size_t k = gen_user_login(user, buf, n);
+        if (k + sizeof GEN_DOMAIN + 1 > n)
+            return k;
+        buf[k] = '@';
+        memcpy(buf + k + 1, GEN_DOMAIN, sizeof GEN_DOMAIN);         /* with its NUL */
+        return k + sizeof GEN_DOMAIN;
+    }
+    return gen_user_name(user, buf, n);
+}
+
+size_t gen_device_short(const gen_device *dev, char *buf)
+{
+    char host[48];
+    size_t n = gen_device_host(dev, host);
+    size_t k = 0;
+    while (k < n && host[k] != '.')
+        k++;
+    memcpy(buf, host, k);
+    buf[k] = '\0';
+    return k;
+}
+
+const char *gen_via_format(const gen_site *site, int via)
+{
+    switch (via) {
+    case GEN_VIA_DC:
+    case GEN_VIA_RDP:
+        return site->dc_json ? "winsec-json" : "winsec-xml";
+    case GEN_VIA_WIFI:
+        return site->vendor == GEN_V_MSWIN ? "nps-ias" : "freeradius-detail";
+    default:
+        return site->lnx_mixed ? "syslog" : "sshd";
+    }
 }
 
 /* A bijection of [0, 2^24): the NIC half of MACs, unique per device. */
@@ -468,6 +568,8 @@ static void plan(gen_sim *s, gen_device *dv, int64_t now)
     if (d < 0)
         d = 0;
     dv->tries = 0;
+    if (s->sess)
+        s->sess[dv->id].started = 0;
     for (; d < site->days; d++) {
         int wd = ipl_weekday(site->start_days + d);
         int weekend = wd == 0 || wd == 6;
@@ -493,10 +595,14 @@ static void plan(gen_sim *s, gen_device *dv, int64_t now)
     at(dv, ST_NONE, GEN_NEVER);
 }
 
+static void sess_presence(gen_sim *s, gen_device *dv, int64_t now);
+
 /* While online: the next renew, or going offline. */
 static void run_schedule(gen_sim *s, gen_device *dv, int64_t now)
 {
     int64_t next = GEN_NEVER;
+    if (s->sess && !s->sess[dv->id].started && dv->held4 >= 0)
+        sess_presence(s, dv, now);
     if (dv->held4 >= 0)
         next = dv->last4 + lease4(s, dv) / 2;
     if (dv->held6 && dv->last6 + lease6(dv) / 2 < next)
@@ -672,10 +778,152 @@ static void step(gen_sim *s, gen_device *dv, int64_t t)
     }
 }
 
+/* ---------------------------------------------------------------- sessions (--mix all) */
+
+static void emit_sess(gen_sim *s, gen_device *dv, int kind, int c, int64_t t)
+{
+    struct sess *ss = &s->sess[dv->id];
+    gen_happening h = { .t = t, .since = ss->since[c], .kind = kind, .family = 4,
+                        .site = &s->sites[dv->site], .dev = dv, .ip = gen_ip4(ss->ip4[c]),
+                        .sid = ss->sid[c], .user = dv->user, .port = ss->port[c],
+                        .via = ss->via[c] };
+    if (ss->gen6[c]) {
+        gen_ip ip6 = { gen_site_v6_hi(dv->site), gen_device_iid(s->ctx.salt, dv->id, ss->gen6[c]) };
+        h.ip6 = ip6;
+    }
+    emit(s, &h);
+}
+
+/* Opens a presence window [a, b): each channel of the device gets its first logon time. */
+static void sess_window(gen_sim *s, gen_device *dv, int64_t a, int64_t b)
+{
+    struct sess *ss = &s->sess[dv->id];
+    ss->wend = b;
+    for (int c = 0; c < NCH; c++) {
+        if (!(ss->caps & (1u << c)) || ss->since[c])
+            continue;
+        int64_t t = c == CH_DC ? a + 30 + gen_below(&ss->rng, 570)
+                  : c == CH_WIFI ? a + 5 + gen_below(&ss->rng, 115)
+                  : a + 1800 + gen_below(&ss->rng, (uint32_t)((b - a) / 2 > 1 ? (b - a) / 2 : 1));
+        ss->t[c] = t + MIN_SESSION < b ? t : GEN_NEVER;
+    }
+}
+
+/* Always-on desktops: the owner's next working day after `now` (desktop habits). */
+static void sess_next_day(gen_sim *s, gen_device *dv, int64_t now)
+{
+    const gen_site *site = &s->sites[dv->site];
+    struct sess *ss = &s->sess[dv->id];
+    const struct behaviour *b = &behaviours[GEN_DESKTOP];
+    int d = site_day(site, now);
+    for (d = d < 0 ? 0 : d; d < site->days; d++) {
+        int wd = ipl_weekday(site->start_days + d);
+        int weekend = wd == 0 || wd == 6;
+        if (!gen_chance(&ss->rng, weekend ? b->p_weekend : b->p_weekday))
+            continue;
+        int32_t on = b->on_lo + (int32_t)gen_below(&ss->rng, (uint32_t)b->on_span);
+        int32_t off = on + b->dur_lo + (int32_t)gen_below(&ss->rng, (uint32_t)b->dur_span);
+        if (off > 86400 - 600)
+            off = 86400 - 600;
+        int64_t a = local_to_utc(site, d, on);
+        if (a <= now)
+            continue;
+        sess_window(s, dv, a, local_to_utc(site, d, off));
+        return;
+    }
+}
+
+/* The device is online with a v4 lease: the window of this presence. */
+static void sess_presence(gen_sim *s, gen_device *dv, int64_t now)
+{
+    s->sess[dv->id].started = 1;
+    if (dv->flags & GEN_DEV_ALWAYS_ON)
+        sess_next_day(s, dv, now);
+    else if (dv->off_at != GEN_NEVER && dv->off_at > now)
+        sess_window(s, dv, now, dv->off_at);
+}
+
+static void sess_logon(gen_sim *s, gen_device *dv, int c, int64_t t)
+{
+    struct sess *ss = &s->sess[dv->id];
+    if (dv->held4 < 0 || t + MIN_SESSION >= ss->wend) {
+        ss->t[c] = GEN_NEVER;                   /* no address, or too late: not this time */
+        return;
+    }
+    uint64_t *r = &ss->rng;
+    ss->sid[c] = ((uint64_t)dv->id << 24) | (ss->seq++ & 0xffffff);
+    ss->ip4[c] = (uint32_t)addr_ip(s, dv, dv->held4).lo;
+    ss->gen6[c] = c == CH_WIFI && dv->held6 ? dv->gen6 : 0;
+    ss->port[c] = (uint16_t)(49152 + gen_below(r, 16384));
+    ss->via[c] = c == CH_DC ? GEN_VIA_DC : c == CH_WIFI ? GEN_VIA_WIFI
+               : gen_chance(r, 750000) ? GEN_VIA_SSH : GEN_VIA_RDP;
+    ss->since[c] = t;
+    int64_t end;
+    if (c == CH_DC) {                           /* until shortly before leaving, or a break */
+        end = ss->wend - 60 - gen_below(r, 840);
+        int64_t brk = t + 7200 + gen_below(r, 10800);
+        if (gen_chance(r, 350000) && brk + 3600 < end)
+            end = brk;
+    } else if (c == CH_WIFI) {                  /* until leaving, or roaming drops it */
+        end = ss->wend - 10 - gen_below(r, 290);
+        int64_t drop = t + 3600 + gen_below(r, 4 * 3600);
+        if (gen_chance(r, 400000) && drop + 1800 < end)
+            end = drop;
+    } else {                                    /* a few minutes to an hour and a half */
+        end = t + 300 + gen_below(r, 5100);
+        if (end > ss->wend - 120)
+            end = ss->wend - 120;
+    }
+    ss->t[c] = end;
+    emit_sess(s, dv, GEN_H_LOGON, c, t);
+}
+
+static void sess_logoff(gen_sim *s, gen_device *dv, int c, int64_t t)
+{
+    struct sess *ss = &s->sess[dv->id];
+    uint64_t *r = &ss->rng;
+    emit_sess(s, dv, GEN_H_LOGOFF, c, t);
+    ss->since[c] = 0;
+    int64_t next = c == CH_DC ? t + 900 + gen_below(r, 3600)         /* back from the break */
+                 : c == CH_WIFI ? t + 30 + gen_below(r, 570)         /* reconnects */
+                 : gen_chance(r, 500000) ? t + 600 + gen_below(r, 6600) : GEN_NEVER;
+    ss->t[c] = next != GEN_NEVER && next + MIN_SESSION + 900 < ss->wend ? next : GEN_NEVER;
+}
+
+/* Runs the channels due at T; an always-on desktop whose day is over plans the next one. */
+static void sess_run(gen_sim *s, gen_device *dv, int64_t T)
+{
+    struct sess *ss = &s->sess[dv->id];
+    int any = 0, due = 0;
+    for (int c = 0; c < NCH; c++) {
+        if (ss->t[c] == T) {
+            due = 1;
+            if (ss->since[c])
+                sess_logoff(s, dv, c, T);
+            else
+                sess_logon(s, dv, c, T);
+        }
+        any |= ss->t[c] != GEN_NEVER;
+    }
+    if (due && !any && (dv->flags & GEN_DEV_ALWAYS_ON))
+        sess_next_day(s, dv, T);
+}
+
 static int64_t min3(int64_t a, int64_t b, int64_t c)
 {
     int64_t m = a < b ? a : b;
     return m < c ? m : c;
+}
+
+/* The device's next time: its DHCP timers and, with --mix all, its session channels. */
+static int64_t dev_next(const gen_sim *s, const gen_device *dv)
+{
+    int64_t m = min3(dv->t_step, dv->t_exp4, dv->t_exp6);
+    if (s->sess)
+        for (int c = 0; c < NCH; c++)
+            if (s->sess[dv->id].t[c] < m)
+                m = s->sess[dv->id].t[c];
+    return m;
 }
 
 /* Handles the device's due timers at T; returns its next time. */
@@ -685,6 +933,8 @@ static int64_t device_run(gen_sim *s, gen_device *dv, int64_t T)
     struct site_actor *sa = &s->sa[dv->site];
     if (T >= site->end)
         return GEN_NEVER;
+    if (s->sess)
+        sess_run(s, dv, T);
     if (sa->out_i < sa->nout && T >= sa->out_a[sa->out_i] && T < sa->out_b[sa->out_i]) {
         int64_t later = sa->out_b[sa->out_i] + 1 + dv->id % 29;     /* service is down */
         if (dv->t_exp4 == T)
@@ -693,7 +943,7 @@ static int64_t device_run(gen_sim *s, gen_device *dv, int64_t T)
             dv->t_exp6 = later;
         if (dv->t_step == T)
             dv->t_step = later;
-        return min3(dv->t_step, dv->t_exp4, dv->t_exp6);
+        return dev_next(s, dv);
     }
     if (dv->t_exp4 == T) {
         emit_dev(s, dv, GEN_H_EXPIRE, 4, T, addr_ip(s, dv, dv->held4), 0, dv->since4);
@@ -707,7 +957,7 @@ static int64_t device_run(gen_sim *s, gen_device *dv, int64_t T)
     }
     if (dv->t_step == T)
         step(s, dv, T);
-    return min3(dv->t_step, dv->t_exp4, dv->t_exp6);
+    return dev_next(s, dv);
 }
 
 /* ---------------------------------------------------------------- site behaviour */
@@ -715,7 +965,8 @@ static int64_t device_run(gen_sim *s, gen_device *dv, int64_t T)
 static int64_t site_next(const struct site_actor *sa)
 {
     int64_t m = min3(sa->t_day, sa->t_clean, sa->t_stop);
-    return m < sa->t_start ? m : sa->t_start;
+    m = m < sa->t_start ? m : sa->t_start;
+    return m < sa->t_cfg ? m : sa->t_cfg;
 }
 
 static int64_t site_run(gen_sim *s, int i, int64_t T)
@@ -752,6 +1003,15 @@ static int64_t site_run(gen_sim *s, int i, int64_t T)
         }
         sa->t_clean = next;
     }
+    if (sa->t_cfg == T) {
+        gen_happening h = { .t = T, .kind = GEN_H_CONFIG, .site = site,
+                            .cfg = sa->cfg_kind[sa->cfg_i], .sid = sa->cfg_obj[sa->cfg_i],
+                            .user = sa->cfg_user[sa->cfg_i] };
+        h.ip = gen_ip4((uint32_t)h.sid);
+        emit(s, &h);
+        sa->cfg_i++;
+        sa->t_cfg = sa->cfg_i < sa->ncfg ? sa->cfg_t[sa->cfg_i] : GEN_NEVER;
+    }
     return site_next(sa);
 }
 
@@ -766,6 +1026,17 @@ static int build_sites(gen_sim *s, ipl_diag *d)
         snprintf(site->tzname, sizeof site->tzname, "%s", site_table[i % SITE_TABLE_N].tz);
         snprintf(site->server, sizeof site->server, "dhcp-%s-%02d.%s", site->code,
                  i / SITE_TABLE_N + 1, GEN_DOMAIN);
+        int lap = i / SITE_TABLE_N + 1;
+        site->vendor = s->opt.mix == GEN_MIX_ALL ? i % GEN_VENDORS : GEN_V_MSWIN;
+        site->dc_json = i % 2 == 1;
+        site->lnx_mixed = i % 4 == 1 || i % 4 == 3;
+        snprintf(site->dc, sizeof site->dc, "dc-%s-%02d.%s", site->code, lap, GEN_DOMAIN);
+        snprintf(site->rds, sizeof site->rds, "rds-%s-%02d.%s", site->code, lap, GEN_DOMAIN);
+        snprintf(site->lnx, sizeof site->lnx, "lnx-%s-%02d.%s", site->code, lap, GEN_DOMAIN);
+        snprintf(site->radius, sizeof site->radius, "%s-%s-%02d.%s",
+                 site->vendor == GEN_V_MSWIN ? "nps" : "radius", site->code, lap, GEN_DOMAIN);
+        site->srv_ip = (10u << 24) | ((uint32_t)(i + 1) << 16) | 2;
+        site->nas_ip = (10u << 24) | ((uint32_t)(i + 1) << 16) | 4;
         int rc = ipl_tz_load(&site->tz, site->tzname, d);
         if (rc)
             return rc;
@@ -912,6 +1183,92 @@ static int build_pools(gen_sim *s, ipl_diag *d)
     return IPL_OK;
 }
 
+/* --mix all: each device's session stream and channels. */
+static int build_sessions(gen_sim *s, ipl_diag *d)
+{
+    if (s->opt.mix != GEN_MIX_ALL)
+        return IPL_OK;
+    s->sess = calloc(s->ndev ? s->ndev : 1, sizeof *s->sess);
+    if (!s->sess)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory for %u devices' sessions", s->ndev);
+    uint64_t seed = gen_mix64(s->opt.seed ^ UINT64_C(0x73657373696f6e73));
+    for (uint32_t i = 0; i < s->ndev; i++) {
+        struct sess *ss = &s->sess[i];
+        const gen_device *dv = &s->devs[i];
+        ss->rng = gen_mix64(seed + (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15));
+        for (int c = 0; c < NCH; c++)
+            ss->t[c] = GEN_NEVER;
+        if (dv->flags & GEN_DEV_WINDOWS) {
+            ss->caps |= 1u << CH_DC;
+            if (dv->type == GEN_LAPTOP && gen_chance(&ss->rng, 500000))
+                ss->caps |= 1u << CH_WIFI;
+            if (gen_chance(&ss->rng, 60000))
+                ss->caps |= 1u << CH_ADMIN;
+        } else {
+            ss->caps |= 1u << CH_WIFI;
+        }
+    }
+    return IPL_OK;
+}
+
+/* --mix all, Windows DHCP sites: a scope option change and a reservation each week, the
+ * reservation deleted a few days later, by admins, on working hours (own random stream). */
+static int build_config(gen_sim *s, int i, ipl_diag *d)
+{
+    gen_site *site = &s->sites[i];
+    struct site_actor *sa = &s->sa[i];
+    sa->t_cfg = GEN_NEVER;
+    if (s->opt.mix != GEN_MIX_ALL || site->vendor != GEN_V_MSWIN || site->ndev == 0)
+        return IPL_OK;
+    int weeks = (site->days + 6) / 7, n = 0;
+    sa->cfg_t = malloc(sizeof *sa->cfg_t * (size_t)(3 * weeks));
+    sa->cfg_kind = malloc((size_t)(3 * weeks));
+    sa->cfg_obj = malloc(sizeof *sa->cfg_obj * (size_t)(3 * weeks));
+    sa->cfg_user = malloc(sizeof *sa->cfg_user * (size_t)(3 * weeks));
+    if (!sa->cfg_t || !sa->cfg_kind || !sa->cfg_obj || !sa->cfg_user)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory for the simulation");
+    uint64_t rng = gen_mix64(s->opt.seed ^ ((uint64_t)(i + 1) * UINT64_C(0x636f6e666967)));
+    uint32_t admin = (uint32_t)i + (uint32_t)s->nsites * gen_below(&rng, (site->ndev + 3) / 4);
+    uint32_t nsc = 0;
+    for (int k = 0; k < s->nscopes; k++)
+        nsc += s->scopes[k].site == i;
+    int first = 0;
+    while (first < s->nscopes && s->scopes[first].site != i)
+        first++;
+    for (int w = 0; w < weeks; w++) {
+        int day = w * 7 + (int)gen_below(&rng, 4);
+        const gen_scope *sc = &s->scopes[first + (int)gen_below(&rng, nsc)];
+        uint32_t res = sc->net + 1 + gen_below(&rng, POOL_FIRST - 1);   /* a static address */
+        int32_t opt_s = 9 * 3600 + (int32_t)gen_below(&rng, 3 * 3600);
+        int32_t res_s = 13 * 3600 + (int32_t)gen_below(&rng, 3 * 3600);
+        int del_day = day + 1 + (int)gen_below(&rng, 3);
+        int32_t del_s = 16 * 3600 + (int32_t)gen_below(&rng, 3600);
+        if (day >= site->days)
+            break;
+        int64_t opt_t = local_to_utc(site, day, opt_s), res_t = local_to_utc(site, day, res_s);
+        int64_t del_t = del_day < site->days ? local_to_utc(site, del_day, del_s) : GEN_NEVER;
+        sa->cfg_t[n] = opt_t, sa->cfg_kind[n] = GEN_CFG_OPTION, sa->cfg_obj[n] = sc->net;
+        sa->cfg_user[n++] = admin;
+        sa->cfg_t[n] = res_t, sa->cfg_kind[n] = GEN_CFG_RES_ADD, sa->cfg_obj[n] = res;
+        sa->cfg_user[n++] = admin;
+        if (del_day < site->days) {
+            sa->cfg_t[n] = del_t, sa->cfg_kind[n] = GEN_CFG_RES_DEL, sa->cfg_obj[n] = res;
+            sa->cfg_user[n++] = admin;
+        }
+    }
+    /* in time order (the deletion of one week may follow the next week's changes) */
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && sa->cfg_t[b - 1] > sa->cfg_t[b]; b--) {
+            int64_t tt = sa->cfg_t[b]; sa->cfg_t[b] = sa->cfg_t[b - 1]; sa->cfg_t[b - 1] = tt;
+            uint8_t tk = sa->cfg_kind[b]; sa->cfg_kind[b] = sa->cfg_kind[b - 1]; sa->cfg_kind[b - 1] = tk;
+            uint32_t to = sa->cfg_obj[b]; sa->cfg_obj[b] = sa->cfg_obj[b - 1]; sa->cfg_obj[b - 1] = to;
+            uint32_t tu = sa->cfg_user[b]; sa->cfg_user[b] = sa->cfg_user[b - 1]; sa->cfg_user[b - 1] = tu;
+        }
+    sa->ncfg = n;
+    sa->t_cfg = n ? sa->cfg_t[0] : GEN_NEVER;
+    return IPL_OK;
+}
+
 static int build_actors(gen_sim *s, ipl_diag *d)
 {
     uint32_t nact = (uint32_t)s->nsites + s->ndev;
@@ -947,6 +1304,9 @@ static int build_actors(gen_sim *s, ipl_diag *d)
             sa->t_clean += 3600;
         sa->t_stop = sa->nout ? sa->out_a[0] : GEN_NEVER;
         sa->t_start = GEN_NEVER;
+        int rc = build_config(s, i, d);
+        if (rc)
+            return rc;
         s->key[i] = site_next(sa);
         heap_push(s, (uint32_t)i);
     }
@@ -981,6 +1341,7 @@ int gen_sim_new(gen_sim **out, const gen_opts *opt, ipl_diag *d)
     s->ctx.start_days = ipl_days_from_civil(opt->year, opt->mon, opt->mday);
     s->ctx.days = opt->days;
     s->ctx.salt = gen_mix64(opt->seed ^ UINT64_C(0x76362d73616c74));
+    s->ctx.mix = opt->mix;
     s->sites = calloc((size_t)s->nsites, sizeof *s->sites);
     s->devs = calloc(s->ndev ? s->ndev : 1, sizeof *s->devs);
     int rc;
@@ -992,7 +1353,7 @@ int gen_sim_new(gen_sim **out, const gen_opts *opt, ipl_diag *d)
         goto out;
     build_devices(s);
     if ((rc = build_scopes(s, d)) != IPL_OK || (rc = build_pools(s, d)) != IPL_OK
-        || (rc = build_actors(s, d)) != IPL_OK)
+        || (rc = build_sessions(s, d)) != IPL_OK || (rc = build_actors(s, d)) != IPL_OK)
         goto out;
     s->ctx.sites = s->sites;
     s->ctx.nsites = s->nsites;
@@ -1019,7 +1380,12 @@ void gen_sim_free(gen_sim *s)
     for (int i = 0; s->sa && i < s->nsites; i++) {
         free(s->sa[i].out_a);
         free(s->sa[i].out_b);
+        free(s->sa[i].cfg_t);
+        free(s->sa[i].cfg_kind);
+        free(s->sa[i].cfg_obj);
+        free(s->sa[i].cfg_user);
     }
+    free(s->sess);
     free(s->sites);
     free(s->devs);
     free(s->scopes);
@@ -1043,12 +1409,38 @@ const gen_ctx *gen_sim_ctx(const gen_sim *s)
 static const double rows_per_device[7] = { 0.66, 5.57, 5.70, 5.70, 5.70, 5.70, 1.07 };
 #define SERVER_ROWS_PER_DAY 72.0    /* hourly 24+25 and 11030 */
 
-double gen_sim_expect(int64_t start_days, int days, uint32_t devices, int sites)
+/* --mix all: rows per device relative to the table above, by the vendor of its site: its DHCP
+ * server's rows (ISC logs four lines an assignment and writes dhcpd.leases too; Kea and dnsmasq
+ * two files) plus the logons, RADIUS and sshd rows of its owner (0.79, the same at every site).
+ * Measured on --days 28 --devices 20000 --sites 4 (one site per vendor). Fixed rows per server and
+ * day by site index % 4: the Windows DHCP cleanup (72) and the Linux server's hourly cron lines
+ * (48 in auth.log, 120 in a mixed syslog file). */
+static const double mix_factor[GEN_VENDORS] = { 1.79, 3.23, 2.13, 2.13 };
+static const double mix_server_rows[GEN_VENDORS] = { 120.0, 120.0, 48.0, 120.0 };
+
+double gen_sim_expect(int mix, int64_t start_days, int days, uint32_t devices, int sites,
+                      int mix_sites)
 {
     double rows = 0;
-    for (int d = 0; d < days; d++)
-        rows += devices * rows_per_device[ipl_weekday(start_days + d)]
-                + sites * SERVER_ROWS_PER_DAY;
+    if (mix == GEN_MIX_MSWIN) {
+        for (int d = 0; d < days; d++)
+            rows += devices * rows_per_device[ipl_weekday(start_days + d)]
+                    + sites * SERVER_ROWS_PER_DAY;
+        return rows;
+    }
+    /* devices spread evenly over the sites' vendors */
+    double share[GEN_VENDORS] = { 0 }, fixed = 0;
+    int n = mix_sites > 0 ? mix_sites : 1;
+    for (int i = 0; i < n; i++)
+        share[i % GEN_VENDORS] += 1.0 / n;
+    for (int i = 0; i < sites; i++)
+        fixed += mix_server_rows[i % GEN_VENDORS];
+    for (int d = 0; d < days; d++) {
+        int wd = ipl_weekday(start_days + d);
+        for (int v = 0; v < GEN_VENDORS; v++)
+            rows += devices * share[v] * mix_factor[v] * rows_per_device[wd];
+        rows += fixed;
+    }
     return rows;
 }
 

@@ -1,4 +1,5 @@
-/* tools/gen/truth.c — the ground truth of a generated data set: who held which address when.
+/* tools/gen/truth.c — the ground truth of a generated data set: who held which address when, and
+ * (--mix all) who was logged on from it.
  *
  *   DIR/truth.tsv    header, then one line per lease interval, sorted by address (the engine's
  *                    16-byte order: IPv4 first, numerically) then start:
@@ -12,6 +13,23 @@
  *                    (~150 in gaps between or around intervals, ~50 on addresses never leased);
  *                    every instant is at least 1 s from an interval boundary, inside the server's
  *                    period, and outside fall-back hours where the server's local time repeats.
+ *
+ * --mix all adds (--mix mswin writes exactly the two files above, as it always did):
+ *   DIR/sessions.tsv header, then one line per logon session, sorted the same way (ip, start):
+ *                      ip  mac  host  user  start  end  via
+ *                    [start, end) as above; user as the session's log names it; via the format
+ *                    that logs it (winsec-xml, nps-ias, sshd, ...). Every session lies inside a
+ *                    lease interval of its ip held by its device (checked: an internal error
+ *                    otherwise). A Wi-Fi session of a dual-stack device has a line per address.
+ *   probes.tsv       a fifth column "user": the users logged on from ip at `at`, '|'-separated
+ *                    in the order DC, RDP, Wi-Fi, SSH, or "-" (nobody logged on, or nobody held
+ *                    the address). ~400 instants where someone is logged on, ~400 in held
+ *                    intervals with nobody logged on, ~150 in gaps, ~50 never leased; every
+ *                    instant is also at least 1 s from a session boundary. Gaps that no log can
+ *                    tell apart from a holding are not probed: dnsmasq never logs an expiry (its
+ *                    lease file, archived once at the end, only names the leases held then), so
+ *                    after an expiry at a dnsmasq site the address reads as held until its next
+ *                    assignment.
  *
  * Intervals arrive when they end (GEN_H_RELEASE / GEN_H_EXPIRE) or at the end (GEN_H_OPEN), so
  * they are sorted with an external merge sort: runs of TRUTH_RUN records are sorted in memory and
@@ -33,16 +51,21 @@
 #define TRUTH_RUN    ((size_t)1 << 20)          /* records per in-memory run: 40 MiB */
 #define MERGE_MEM    ((size_t)16 << 20)         /* read buffers of all runs together */
 #define K_HELD       800
+#define K_HU         400                        /* --mix all: held, someone logged on */
+#define K_HN         400                        /* --mix all: held, nobody logged on */
 #define K_GAP        150
 #define K_NEVER      50
 #define N_CAND       (4 * K_NEVER)
+
+enum { REC_LEASE, REC_SESSION };
 
 struct rec {
     uint64_t hi, lo;
     int64_t  start, end;                        /* end GEN_NEVER: still held */
     uint32_t dev;
     uint16_t site;
-    uint16_t pad;
+    uint8_t  type;                              /* REC_LEASE or REC_SESSION */
+    uint8_t  info;                              /* lease: 1 if it ended by expiry; session: via */
 };
 
 struct probe {
@@ -50,7 +73,8 @@ struct probe {
     int64_t  at;
     int32_t  dev;                               /* -1: nobody */
     uint16_t site;
-    uint16_t seen;                              /* candidates: appeared in the truth */
+    uint8_t  seen;                              /* candidates: appeared in the truth */
+    uint8_t  users;                             /* --mix all: 1 << via of the sessions covering */
 };
 
 struct run {
@@ -75,6 +99,19 @@ struct truth {
     struct probe held[K_HELD], gap[K_GAP], cand[N_CAND];
     uint64_t    held_seen, gap_seen;
     int         nheld, ngap, ncand, cand_i;
+    /* --mix all */
+    gen_file    sess;                           /* sessions.tsv */
+    struct probe hu[K_HU], hn[K_HN];
+    uint64_t    hu_seen, hn_seen;
+    int         nhu, nhn;
+    int         prev_exp;                       /* the last interval ended by expiry */
+    int         have_iv;                        /* iv: the interval being read, with its sessions */
+    struct rec  iv;
+    struct rec *ses;
+    size_t      nses, capses;
+    struct sweep { int64_t t; int8_t d; uint8_t via; } *sw;
+    size_t      capsw;
+    uint64_t    bad_sessions;
 };
 
 static int rec_cmp(const void *a, const void *b)
@@ -86,7 +123,15 @@ static int rec_cmp(const void *a, const void *b)
         return x->lo < y->lo ? -1 : 1;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
-    return 0;
+    /* a total order, so runs merge the same whatever their size (never decides in --mix mswin,
+     * where an address's intervals all start at different instants) */
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    if (x->info != y->info)
+        return x->info < y->info ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return x->dev < y->dev ? -1 : x->dev > y->dev;
 }
 
 static int probe_cmp(const void *a, const void *b)
@@ -125,25 +170,39 @@ static int spill(struct truth *tr, ipl_diag *d)
     return IPL_OK;
 }
 
-static int truth_emit(void *state, const gen_happening *h, ipl_diag *d)
+static int add_rec(struct truth *tr, gen_ip ip, int64_t start, int64_t end, const gen_happening *h,
+                   int type, int info, ipl_diag *d)
 {
-    struct truth *tr = state;
-    if (h->kind != GEN_H_RELEASE && h->kind != GEN_H_EXPIRE && h->kind != GEN_H_OPEN)
-        return IPL_OK;
     if (tr->n == tr->cap) {
         int rc = spill(tr, d);
         if (rc)
             return rc;
     }
     struct rec *r = &tr->buf[tr->n++];
-    r->hi = h->ip.hi;
-    r->lo = h->ip.lo;
-    r->start = h->since;
-    r->end = h->kind == GEN_H_OPEN ? GEN_NEVER : h->t;
+    r->hi = ip.hi;
+    r->lo = ip.lo;
+    r->start = start;
+    r->end = end;
     r->dev = h->dev->id;
     r->site = (uint16_t)h->site->index;
-    r->pad = 0;
+    r->type = (uint8_t)type;
+    r->info = (uint8_t)info;
     return IPL_OK;
+}
+
+static int truth_emit(void *state, const gen_happening *h, ipl_diag *d)
+{
+    struct truth *tr = state;
+    if (h->kind == GEN_H_LOGOFF) {
+        int rc = add_rec(tr, h->ip, h->since, h->t, h, REC_SESSION, h->via, d);
+        if (!rc && h->ip6.hi)
+            rc = add_rec(tr, h->ip6, h->since, h->t, h, REC_SESSION, h->via, d);
+        return rc;
+    }
+    if (h->kind != GEN_H_RELEASE && h->kind != GEN_H_EXPIRE && h->kind != GEN_H_OPEN)
+        return IPL_OK;
+    return add_rec(tr, h->ip, h->since, h->kind == GEN_H_OPEN ? GEN_NEVER : h->t, h, REC_LEASE,
+                   h->kind == GEN_H_EXPIRE, d);
 }
 
 /* ---------------------------------------------------------------- probes */
@@ -162,7 +221,7 @@ static int64_t pick_instant(struct truth *tr, const gen_site *site, int64_t lo, 
 
 /* Reservoir sampling (algorithm R) of one eligible span [lo, hi] of `ip`. */
 static void sample(struct truth *tr, struct probe *res, int k, int *n, uint64_t *seen,
-                   gen_ip ip, int site_i, int64_t lo, int64_t hi, int32_t dev)
+                   gen_ip ip, int site_i, int64_t lo, int64_t hi, int32_t dev, int users)
 {
     if (hi < lo)
         return;
@@ -186,6 +245,7 @@ static void sample(struct truth *tr, struct probe *res, int k, int *n, uint64_t 
     p->dev = dev;
     p->site = (uint16_t)site_i;
     p->seen = 0;
+    p->users = (uint8_t)users;
     if (slot == *n)
         (*n)++;
 }
@@ -197,7 +257,7 @@ static void close_ip(struct truth *tr)
         return;
     const gen_site *site = &tr->ctx->sites[tr->cur_site];
     sample(tr, tr->gap, K_GAP, &tr->ngap, &tr->gap_seen, tr->cur, tr->cur_site,
-           tr->prev_end + 1, site->end - 1, -1);
+           tr->prev_end + 1, site->end - 1, -1, 0);
 }
 
 static void see_ip(struct truth *tr, gen_ip ip)
@@ -222,8 +282,8 @@ static char *put_mac_host(char *p, const gen_device *dev)
     return gen_put(p, host, gen_device_host(dev, host));
 }
 
-/* One interval of the sorted stream: its truth line and its part in the samples. */
-static int consume(struct truth *tr, const struct rec *r, ipl_diag *d)
+/* The truth.tsv line of an interval. */
+static int truth_line(struct truth *tr, const struct rec *r, ipl_diag *d)
 {
     const gen_ctx *ctx = tr->ctx;
     const gen_site *site = &ctx->sites[r->site];
@@ -247,6 +307,18 @@ static int consume(struct truth *tr, const struct rec *r, ipl_diag *d)
     *p++ = '\n';
     tr->out.len += (size_t)(p - start);
     tr->c.intervals++;
+    return IPL_OK;
+}
+
+/* --mix mswin: one interval of the sorted stream: its truth line and its part in the samples. */
+static int consume_mswin(struct truth *tr, const struct rec *r, ipl_diag *d)
+{
+    const gen_ctx *ctx = tr->ctx;
+    const gen_site *site = &ctx->sites[r->site];
+    gen_ip ip = { r->hi, r->lo };
+    int rc = truth_line(tr, r, d);
+    if (rc)
+        return rc;
 
     if (!tr->have_ip || gen_ip_cmp(tr->cur, ip) != 0) {
         close_ip(tr);
@@ -257,16 +329,187 @@ static int consume(struct truth *tr, const struct rec *r, ipl_diag *d)
         tr->prev_end = site->start;
         /* the span before the first interval: free since the period began */
         sample(tr, tr->gap, K_GAP, &tr->ngap, &tr->gap_seen, ip, r->site, site->start + 1,
-               r->start - 1, -1);
+               r->start - 1, -1, 0);
     } else if (tr->prev_end != GEN_NEVER) {
         sample(tr, tr->gap, K_GAP, &tr->ngap, &tr->gap_seen, ip, r->site, tr->prev_end + 1,
-               r->start - 1, -1);
+               r->start - 1, -1, 0);
     }
     int64_t end = r->end == GEN_NEVER ? site->end : r->end;
     sample(tr, tr->held, K_HELD, &tr->nheld, &tr->held_seen, ip, r->site, r->start + 1, end - 1,
-           (int32_t)r->dev);
+           (int32_t)r->dev, 0);
     tr->prev_end = r->end;
     return IPL_OK;
+}
+
+/* ---------------------------------------------------------------- --mix all: sessions */
+
+static void put_users(char **pp, const gen_site *site, uint32_t user, int users)
+{
+    char *p = *pp;
+    int first = 1;
+    for (int via = 0; via < GEN_VIAS; via++) {
+        if (!(users & (1 << via)))
+            continue;
+        char name[96];
+        if (!first)
+            *p++ = '|';
+        p = gen_put(p, name, gen_session_user(site, via, user, name, sizeof name));
+        first = 0;
+    }
+    if (first)
+        *p++ = '-';
+    *pp = p;
+}
+
+/* The sessions.tsv line of a session. */
+static int session_line(struct truth *tr, const struct rec *r, ipl_diag *d)
+{
+    const gen_ctx *ctx = tr->ctx;
+    const gen_site *site = &ctx->sites[r->site];
+    const gen_device *dev = &ctx->devs[r->dev];
+    gen_ip ip = { r->hi, r->lo };
+    int rc = gen_file_room(&tr->sess, d);
+    if (rc)
+        return rc;
+    char *p = tr->sess.buf + tr->sess.len, *start = p;
+    p = gen_put_ip(p, ip);
+    *p++ = '\t';
+    p = put_mac_host(p, dev);
+    *p++ = '\t';
+    put_users(&p, site, dev->user, 1 << r->info);
+    *p++ = '\t';
+    p = gen_put_iso(p, r->start);
+    *p++ = '\t';
+    p = gen_put_iso(p, r->end);
+    *p++ = '\t';
+    const char *via = gen_via_format(site, r->info);
+    p = gen_put(p, via, strlen(via));
+    *p++ = '\n';
+    tr->sess.len += (size_t)(p - start);
+    return IPL_OK;
+}
+
+static int sweep_cmp(const void *a, const void *b)
+{
+    const struct sweep *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return x->via < y->via ? -1 : x->via > y->via;
+}
+
+/* The interval read so far, with its sessions: each stretch between session boundaries is one
+ * span for the samples, with the users logged on all through it. */
+static int finish_interval(struct truth *tr, ipl_diag *d)
+{
+    if (!tr->have_iv)
+        return IPL_OK;
+    tr->have_iv = 0;
+    const struct rec *iv = &tr->iv;
+    const gen_site *site = &tr->ctx->sites[iv->site];
+    gen_ip ip = { iv->hi, iv->lo };
+    int64_t s = iv->start, e = iv->end == GEN_NEVER ? site->end : iv->end;
+    size_t need = 2 * tr->nses + 1;
+    if (need > tr->capsw) {
+        size_t cap = need < 64 ? 64 : need * 2;
+        struct sweep *n = realloc(tr->sw, cap * sizeof *n);
+        if (!n)
+            return ipl_diag_set(d, IPL_ENOMEM, "out of memory for sessions");
+        tr->sw = n;
+        tr->capsw = cap;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < tr->nses; i++) {
+        tr->sw[m++] = (struct sweep){ tr->ses[i].start, 1, tr->ses[i].info };
+        tr->sw[m++] = (struct sweep){ tr->ses[i].end, -1, tr->ses[i].info };
+    }
+    qsort(tr->sw, m, sizeof *tr->sw, sweep_cmp);
+    int count[GEN_VIAS] = { 0 };
+    int64_t x = s;
+    for (size_t i = 0; i <= m; i++) {
+        int64_t y = i < m ? tr->sw[i].t : e;
+        if (y > x) {
+            int users = 0;
+            for (int v = 0; v < GEN_VIAS; v++)
+                users |= count[v] > 0 ? 1 << v : 0;
+            if (users)
+                sample(tr, tr->hu, K_HU, &tr->nhu, &tr->hu_seen, ip, iv->site, x + 1, y - 1,
+                       (int32_t)iv->dev, users);
+            else
+                sample(tr, tr->hn, K_HN, &tr->nhn, &tr->hn_seen, ip, iv->site, x + 1, y - 1,
+                       (int32_t)iv->dev, 0);
+            x = y;
+        }
+        if (i < m)
+            count[tr->sw[i].via] += tr->sw[i].d;
+    }
+    tr->nses = 0;
+    return IPL_OK;
+}
+
+/* A gap can be probed unless no log tells it from a holding (after an expiry at a dnsmasq site). */
+static void sample_gap(struct truth *tr, gen_ip ip, int site_i, int64_t lo, int64_t hi)
+{
+    if (tr->prev_exp && tr->ctx->sites[site_i].vendor == GEN_V_DNSMASQ)
+        return;
+    sample(tr, tr->gap, K_GAP, &tr->ngap, &tr->gap_seen, ip, site_i, lo, hi, -1, 0);
+}
+
+/* --mix all: the stream holds each address's intervals and, after each, its sessions. */
+static int consume_all(struct truth *tr, const struct rec *r, ipl_diag *d)
+{
+    const gen_ctx *ctx = tr->ctx;
+    const gen_site *site = &ctx->sites[r->site];
+    gen_ip ip = { r->hi, r->lo };
+    int rc;
+    if (!tr->have_ip || gen_ip_cmp(tr->cur, ip) != 0) {
+        if ((rc = finish_interval(tr, d)) != IPL_OK)
+            return rc;
+        if (tr->have_ip && tr->prev_end != GEN_NEVER && tr->prev_end != GEN_NEVER - 1)
+            sample_gap(tr, tr->cur, tr->cur_site, tr->prev_end + 1,
+                       tr->ctx->sites[tr->cur_site].end - 1);
+        see_ip(tr, ip);
+        tr->have_ip = 1;
+        tr->cur = ip;
+        tr->cur_site = r->site;
+        tr->prev_end = GEN_NEVER - 1;           /* no interval yet */
+        tr->prev_exp = 0;
+    }
+    if (r->type == REC_SESSION) {
+        const struct rec *iv = &tr->iv;
+        if (!tr->have_iv || r->dev != iv->dev || r->start <= iv->start
+            || (iv->end != GEN_NEVER && r->end >= iv->end)) {
+            tr->bad_sessions++;
+        } else {
+            if (tr->nses == tr->capses) {
+                size_t cap = tr->capses ? tr->capses * 2 : 64;
+                struct rec *n = realloc(tr->ses, cap * sizeof *n);
+                if (!n)
+                    return ipl_diag_set(d, IPL_ENOMEM, "out of memory for sessions");
+                tr->ses = n;
+                tr->capses = cap;
+            }
+            tr->ses[tr->nses++] = *r;
+        }
+        return session_line(tr, r, d);
+    }
+    if ((rc = finish_interval(tr, d)) != IPL_OK || (rc = truth_line(tr, r, d)) != IPL_OK)
+        return rc;
+    if (tr->prev_end == GEN_NEVER - 1)          /* free since the period began */
+        sample_gap(tr, ip, r->site, site->start + 1, r->start - 1);
+    else if (tr->prev_end != GEN_NEVER)
+        sample_gap(tr, ip, r->site, tr->prev_end + 1, r->start - 1);
+    tr->iv = *r;
+    tr->have_iv = 1;
+    tr->prev_end = r->end;
+    tr->prev_exp = r->info;
+    return IPL_OK;
+}
+
+static int consume(struct truth *tr, const struct rec *r, ipl_diag *d)
+{
+    return tr->ctx->mix == GEN_MIX_MSWIN ? consume_mswin(tr, r, d) : consume_all(tr, r, d);
 }
 
 /* Random addresses that may never have been leased: anywhere in a site's /22 scopes (including
@@ -306,7 +549,8 @@ static void make_candidates(struct truth *tr)
 static int write_probes(struct truth *tr, ipl_diag *d)
 {
     const gen_ctx *ctx = tr->ctx;
-    struct probe *all = malloc(sizeof *all * (K_HELD + K_GAP + K_NEVER));
+    int mix_all = ctx->mix == GEN_MIX_ALL;
+    struct probe *all = malloc(sizeof *all * (K_HELD + K_HU + K_HN + K_GAP + K_NEVER));
     gen_file f = GEN_FILE_INIT;
     char path[GEN_PATH_MAX];
     int n = 0, rc;
@@ -314,6 +558,10 @@ static int write_probes(struct truth *tr, ipl_diag *d)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory for probes");
     for (int i = 0; i < tr->nheld; i++)
         all[n++] = tr->held[i];
+    for (int i = 0; i < tr->nhu; i++)
+        all[n++] = tr->hu[i];
+    for (int i = 0; i < tr->nhn; i++)
+        all[n++] = tr->hn[i];
     for (int i = 0; i < tr->ngap; i++)
         all[n++] = tr->gap[i];
     for (int i = 0, k = 0; i < tr->ncand && k < K_NEVER; i++) {
@@ -330,7 +578,8 @@ static int write_probes(struct truth *tr, ipl_diag *d)
     qsort(all, (size_t)n, sizeof *all, probe_cmp);
     if ((rc = gen_path(path, sizeof path, d, "%s/probes.tsv", ctx->out)) != IPL_OK
         || (rc = gen_file_open(&f, path, (size_t)256 << 10, d)) != IPL_OK
-        || (rc = gen_file_write(&f, "ip\tat\tmac\thost\n", 15, d)) != IPL_OK)
+        || (rc = mix_all ? gen_file_write(&f, "ip\tat\tmac\thost\tuser\n", 20, d)
+                         : gen_file_write(&f, "ip\tat\tmac\thost\n", 15, d)) != IPL_OK)
         goto out;
     for (int i = 0; i < n; i++) {
         if ((rc = gen_file_room(&f, d)) != IPL_OK)
@@ -345,6 +594,13 @@ static int write_probes(struct truth *tr, ipl_diag *d)
             p = GEN_PUTS(p, "-\t-");
         else
             p = put_mac_host(p, &ctx->devs[all[i].dev]);
+        if (mix_all) {
+            *p++ = '\t';
+            if (all[i].dev < 0)
+                *p++ = '-';
+            else
+                put_users(&p, &ctx->sites[all[i].site], ctx->devs[all[i].dev].user, all[i].users);
+        }
         *p++ = '\n';
         f.len += (size_t)(p - start);
     }
@@ -462,6 +718,7 @@ static int truth_open(const gen_ctx *ctx, void **state, ipl_diag *d)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
     gen_file init = GEN_FILE_INIT;
     tr->out = init;
+    tr->sess = init;
     tr->ctx = ctx;
     tr->cap = TRUTH_RUN;
     const char *env = getenv("IPLEDGER_GEN_TRUTH_RUN");
@@ -496,9 +753,16 @@ static int truth_finish(void *state, gen_file *sources, gen_counts *c, ipl_diag 
     char path[GEN_PATH_MAX];
     static const char head[] = "ip\tmac\thost\tserver\tstart\tend\n";
     int rc;
+    static const char shead[] = "ip\tmac\thost\tuser\tstart\tend\tvia\n";
+    int mix_all = tr->ctx->mix == GEN_MIX_ALL;
     if ((rc = gen_path(path, sizeof path, d, "%s/truth.tsv", tr->ctx->out)) != IPL_OK
         || (rc = gen_file_open(&tr->out, path, (size_t)1 << 20, d)) != IPL_OK
         || (rc = gen_file_write(&tr->out, head, sizeof head - 1, d)) != IPL_OK)
+        return rc;
+    if (mix_all
+        && ((rc = gen_path(path, sizeof path, d, "%s/sessions.tsv", tr->ctx->out)) != IPL_OK
+            || (rc = gen_file_open(&tr->sess, path, (size_t)1 << 20, d)) != IPL_OK
+            || (rc = gen_file_write(&tr->sess, shead, sizeof shead - 1, d)) != IPL_OK))
         return rc;
     make_candidates(tr);
     if (tr->nruns == 0) {
@@ -515,7 +779,22 @@ static int truth_finish(void *state, gen_file *sources, gen_counts *c, ipl_diag 
     }
     if (rc)
         return rc;
-    close_ip(tr);
+    if (!mix_all) {
+        close_ip(tr);
+    } else {
+        if ((rc = finish_interval(tr, d)) != IPL_OK)
+            return rc;
+        if (tr->have_ip && tr->prev_end != GEN_NEVER && tr->prev_end != GEN_NEVER - 1)
+            sample_gap(tr, tr->cur, tr->cur_site, tr->prev_end + 1,
+                       tr->ctx->sites[tr->cur_site].end - 1);
+        if (tr->bad_sessions)
+            return ipl_diag_set(d, IPL_EINVAL, "internal: %llu sessions outside their device's "
+                                "lease interval", (unsigned long long)tr->bad_sessions);
+        if ((rc = gen_file_close(&tr->sess, d)) != IPL_OK)
+            return rc;
+        tr->c.files++;
+        tr->c.bytes += tr->sess.bytes;
+    }
     see_ip(tr, (gen_ip){ UINT64_MAX, UINT64_MAX });
     if ((rc = gen_file_close(&tr->out, d)) != IPL_OK)
         return rc;
@@ -536,6 +815,9 @@ static void truth_free(void *state)
     if (!tr)
         return;
     gen_file_close(&tr->out, NULL);
+    gen_file_close(&tr->sess, NULL);
+    free(tr->ses);
+    free(tr->sw);
     for (int i = 0; i < tr->nruns; i++) {       /* after a failure: leave no temporary files */
         char path[GEN_PATH_MAX];
         run_path(tr, i, path, sizeof path);

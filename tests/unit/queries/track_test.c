@@ -157,12 +157,62 @@ static void test_by_user_mac_host(void)
     CHECK_INT(r.n, 0);
 }
 
+/* Regressions found by the multi-vendor ground truth:
+ * 1. renewals logged as assignments (ISC, Kea, dnsmasq) continue one holding;
+ * 2. a keyless Kerberos ticket stops covering once a session on the address logs off;
+ * 3. a lease's recorded end closes the holding when no renewal follows. */
+static void test_regressions(void)
+{
+    ev(IPL_K_LEASE_ASSIGN, T0 + H(30), "10.0.1.5", "cccccccccccc", "LAPTOP-C", NULL, "dhcp2", NULL);
+    ev(IPL_K_LOGON, T0 + H(30) + 300 * IPL_US_PER_SEC, "10.0.1.5", NULL, NULL, "CONTOSO\\anna", "dc1", "0x1a");
+    ev(IPL_K_LEASE_ASSIGN, T0 + H(34), "10.0.1.5", "cccccccccccc", "LAPTOP-C", NULL, "dhcp2", NULL);
+    ev(IPL_K_LEASE_ASSIGN, T0 + H(38), "10.0.1.5", "cccccccccccc", "LAPTOP-C", NULL, "dhcp2", NULL);
+    /* 10.0.2.5: a ticket and a session at 08:05, the session logs off at 09:00 */
+    ev(IPL_K_LEASE_ASSIGN, T0 + H(50), "10.0.2.5", "dddddddddddd", "LAPTOP-D", NULL, "dhcp2", NULL);
+    ev(IPL_K_AUTH_KERBEROS, T0 + H(50) + 300 * IPL_US_PER_SEC, "10.0.2.5", NULL, NULL, "CORP.EXAMPLE.COM\\dora", "dc1", NULL);
+    ev(IPL_K_LOGON, T0 + H(50) + 300 * IPL_US_PER_SEC, "10.0.2.5", NULL, NULL, "CONTOSO\\dora", "dc1", "0x2b");
+    ev(IPL_K_LOGOFF, T0 + H(51), NULL, NULL, NULL, "CONTOSO\\dora", "dc1", "0x2b");
+    /* 10.0.3.5: a lease file says the lease ends at +2h; nothing follows */
+    {
+        ipl_event e;
+        ipl_event_reset(&e);
+        e.kind = IPL_K_LEASE_ASSIGN;
+        e.ts = T0 + H(60);
+        e.has_ip = 1;
+        ipl_ip_parse("10.0.3.5", 8, e.ip);
+        e.mac = "eeeeeeeeeeee";
+        e.source = "test:track";
+        char end[IPL_TIME_BUF];
+        ipl_time_format(T0 + H(62), end, sizeof end);
+        ipl_event_add_attr(&e, IPL_A_LEASE_END, end, strlen(end));
+        CHECK_INT(ipl_batch_add(b, &e, NULL), IPL_OK);
+    }
+    CHECK_INT(ipl_store_commit(st, b, NULL, NULL), IPL_OK);
+    ipl_batch_clear(b);
+
+    rows r = track(IPL_IX_IP, "10.0.1.5", T0 + H(38) + 1800 * IPL_US_PER_SEC, T0 + H(38) + 1800 * IPL_US_PER_SEC);
+    CHECK_INT(r.n, 1);
+    CHECK_STR(r.user[0], "CONTOSO\\anna");
+    CHECK_INT(r.start[0], T0 + H(30));        /* the holding began at the first assign */
+    r = track(IPL_IX_IP, "10.0.2.5", T0 + H(50) + 1800 * IPL_US_PER_SEC, T0 + H(50) + 1800 * IPL_US_PER_SEC);
+    CHECK(r.n >= 1);                           /* 08:30: dora's session (and her ticket) */
+    r = track(IPL_IX_IP, "10.0.2.5", T0 + H(52), T0 + H(52));
+    CHECK_INT(r.n, 1);
+    CHECK_STR(r.user[0], "-");                 /* 10:00: logged off; the ticket does not linger */
+    r = track(IPL_IX_IP, "10.0.3.5", T0 + H(61), T0 + H(61));
+    CHECK_STR(r.state[0], "held");
+    CHECK_INT(r.end[0], T0 + H(62));           /* the recorded end */
+    r = track(IPL_IX_IP, "10.0.3.5", T0 + H(63), T0 + H(63));
+    CHECK_STR(r.state[0], "nobody");
+}
+
 int main(void)
 {
     RUN(setup);
     RUN(test_ip_window);
     RUN(test_ip_instant);
     RUN(test_by_user_mac_host);
+    RUN(test_regressions);
     ipl_batch_free(b);
     ipl_store_close(st);
     char cmd[128];
