@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define READ_CHUNK ((size_t)1 << 20)
-#define DEFAULT_BATCH 16384
+#define DEFAULT_BATCH 65536
 #define BATCH_BYTES_MAX ((size_t)96 << 20)
 
 typedef struct ing {
@@ -34,7 +34,10 @@ typedef struct ing {
     void *pstate;
     ipl_parse_ctx ctx;
     ipl_source_pos pos;                  /* committed-so-far position, updated at each flush */
-    uint64_t events_unflushed, quar_unflushed;
+    uint64_t events_unflushed, quar_unflushed;   /* of the current source, since its last stash */
+    uint64_t batch_events, batch_quar;           /* stashed in the batch, not yet committed */
+    int batch_dirty;                             /* the batch holds something to commit */
+    ipl_batch_mark_t file_mark;                  /* the batch as the current file found it */
     uint64_t line_no;                    /* lines consumed */
     uint64_t offset;                     /* bytes consumed (after the last complete line) */
     uint8_t head[IPL_FP_MAX];
@@ -92,8 +95,9 @@ static int emit(void *c, const ipl_event *ev)
     return IPL_OK;
 }
 
-/* Commits the batch with the source position at g->offset / g->line_no. */
-static int flush(ing *g)
+/* Puts the current source's position (g->offset / g->line_no) into the batch: it commits with
+ * the events read so far, whenever the batch commits. */
+static int stash(ing *g)
 {
     ipl_source_pos *pos = &g->pos;
     pos->offset = g->offset;
@@ -115,22 +119,44 @@ static int flush(ing *g)
     pos->quarantined += g->quar_unflushed;
     snprintf(pos->format, sizeof pos->format, "%s", g->p->name);
     int err = ipl_batch_set_source(g->b, g->source, pos, g->d);
-    ipl_commit_info ci;
-    if (!err)
-        err = ipl_store_commit(g->st, g->b, &ci, g->d);
     if (err) {
         pos->events -= g->events_unflushed;
         pos->quarantined -= g->quar_unflushed;
         return err;
     }
-    g->s->events += g->events_unflushed;
-    g->s->quarantined += g->quar_unflushed;
-    g->s->commits++;
+    g->batch_events += g->events_unflushed;
+    g->batch_quar += g->quar_unflushed;
     g->events_unflushed = g->quar_unflushed = 0;
+    g->batch_dirty = 1;
+    return IPL_OK;
+}
+
+/* Commits the batch: events, quarantined lines and the positions of every source in it. */
+static int commit(ing *g)
+{
+    ipl_commit_info ci;
+    int err = ipl_store_commit(g->st, g->b, &ci, g->d);
+    if (err)
+        return err;
+    g->s->events += g->batch_events;
+    g->s->quarantined += g->batch_quar;
+    g->s->commits++;
+    g->batch_events = g->batch_quar = 0;
+    g->batch_dirty = 0;
     ipl_batch_clear(g->b);
+    ipl_batch_mark(g->b, &g->file_mark);
+    if (g->o->release_map)
+        ipl_store_release_map(g->st);
     if (g->o->crash_after_commits > 0 && (long)g->s->commits >= g->o->crash_after_commits)
         raise(SIGKILL); /* fault injection: die between two commits, as a killed process would */
     return IPL_OK;
+}
+
+/* Commits the batch with the current source's position (mid-file). */
+static int flush(ing *g)
+{
+    int err = stash(g);
+    return err ? err : commit(g);
 }
 
 static int quarantine(ing *g, uint64_t line_start, const char *reason, const char *raw, size_t n)
@@ -355,7 +381,10 @@ static int pump(ing *g)
                                    "", 0)))
             goto out;
     }
-    err = flush(g);
+    /* the file's position goes into the batch; the batch commits when full, or at the end of
+     * the whole ingest: a commit may span many small files */
+    if (!(err = stash(g)) && want_flush(g))
+        err = commit(g);
 out:
     free(buf);
     return err;
@@ -424,6 +453,7 @@ static int ingest_source(ing *g, const char *display, int fd, int is_stdin, int 
     g->pre = NULL;
     g->prelen = g->preoff = 0;
     g->events_unflushed = g->quar_unflushed = 0;
+    ipl_batch_mark(g->b, &g->file_mark);
     if ((err = load_pos(g, &g->pos, &found)))
         return err;
     sample = malloc(IPL_SAMPLE_MAX);
@@ -687,7 +717,8 @@ int ipl_ingest_path(ipl_store *st, const char *path, const ipl_ingest_opts *opts
         if (err == IPL_EPARSE || err == IPL_EACCES || err == IPL_EIO || err == IPL_ELIMIT) {
             /* about this one file: say so and go on with the others, without what it left
              * uncommitted in the batch (its position did not move: a rerun reads it again) */
-            ipl_batch_clear(g.b);
+            ipl_batch_rewind(g.b, &g.file_mark);
+            g.events_unflushed = g.quar_unflushed = 0;
             stats->files_failed++;
             if (warn)
                 warn(warn_ctx, d->msg);
@@ -698,6 +729,11 @@ int ipl_ingest_path(ipl_store *st, const char *path, const ipl_ingest_opts *opts
         }
     }
 out:
+    if (g.b && g.batch_dirty) {
+        int e2 = commit(&g);      /* what every completed file left in the batch */
+        if (!err)
+            err = e2;
+    }
     progress(&g, 1);
     stats->seconds += since(&g.t0);
     for (size_t i = 0; i < l.n; i++)

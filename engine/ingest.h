@@ -45,7 +45,9 @@ typedef struct ipl_ingest_opts {
     const char *server;                     /* --server, or NULL */
     const char *stdin_name;                 /* source name for "-" (default "stdin") */
     int year;                               /* --year: the year of RFC 3164 lines (0 = infer) */
-    size_t batch_events;                    /* default 16384 */
+    size_t batch_events;                    /* default 65536; a commit may span several files */
+    int release_map;                        /* after each commit, drop the store's mapped pages
+                                               from this process (bulk loads: keeps RSS flat) */
     void (*progress)(void *ctx, const ipl_ingest_progress *p);  /* about twice a second */
     void *progress_ctx;
     volatile sig_atomic_t *stop;            /* when set: commit what is parsed and return */

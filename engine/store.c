@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -393,6 +394,26 @@ int ipl_batch_kv_del(ipl_batch *b, const char *ns, const char *key, ipl_diag *d)
     return kv_add(b, ns, key, NULL, 0, d);
 }
 
+void ipl_batch_mark(const ipl_batch *b, ipl_batch_mark_t *m)
+{
+    m->nev = b->nev;
+    m->nq = b->nq;
+    m->nsrc = b->nsrc;
+    m->nkv = b->nkv;
+}
+
+void ipl_batch_rewind(ipl_batch *b, const ipl_batch_mark_t *m)
+{
+    if (m->nev <= b->nev)
+        b->nev = m->nev;
+    if (m->nq <= b->nq)
+        b->nq = m->nq;
+    if (m->nsrc <= b->nsrc)
+        b->nsrc = m->nsrc;
+    if (m->nkv <= b->nkv)
+        b->nkv = m->nkv;
+}
+
 size_t ipl_batch_events(const ipl_batch *b)
 {
     return b->nev;
@@ -451,8 +472,17 @@ int ipl_batch_add(ipl_batch *b, const ipl_event *ev, ipl_diag *d)
     c->duid = bdup(b, ev->duid);
     c->host = ev->host && *ev->host ? bdup(b, ev->host) : NULL;
     c->user = ev->user && *ev->user ? bdup(b, ev->user) : NULL;
-    c->server = ev->server && *ev->server ? bdup(b, ev->server) : NULL;
-    c->source = bdup(b, ev->source);
+    /* a file's events share their source and server: one copy, and the same pointer lets the
+     * commit skip interning them again */
+    const ipl_event *prev = b->nev ? &b->ev[b->nev - 1] : NULL;
+    if (prev && prev->server && ev->server && strcmp(prev->server, ev->server) == 0)
+        c->server = prev->server;
+    else
+        c->server = ev->server && *ev->server ? bdup(b, ev->server) : NULL;
+    if (prev && prev->source && strcmp(prev->source, ev->source) == 0)
+        c->source = prev->source;
+    else
+        c->source = bdup(b, ev->source);
     for (uint32_t i = 0; i < ev->nattr; i++) {
         c->attr[i].val = ipl_arena_strndup(&b->arena, ev->attr[i].val, ev->attr[i].len);
         if (!c->attr[i].val)
@@ -699,6 +729,8 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         if ((err = intern(&w, b->q[i].source, &sid)))
             goto out_rc;
     }
+    const char *last_srv = NULL, *last_src = NULL;   /* the same pointer: the same string */
+    uint32_t last_srv_id = 0, last_src_id = 0;
     for (size_t i = 0; i < b->nev; i++, seq++) {
         const ipl_event *ev = &b->ev[i];
         ipl_rec r;
@@ -716,8 +748,13 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         if ((err = intern(&w, ev->mac, &r.mac)) || (err = intern(&w, ev->duid, &r.duid)) ||
             (err = intern_folded(&w, ev->host, &r.host, &host_f)) ||
             (err = intern_folded(&w, ev->user, &r.user, &user_f)) ||
-            (err = intern(&w, ev->server, &r.server)) || (err = intern(&w, ev->source, &r.source)))
+            (ev->server != last_srv && (err = intern(&w, ev->server, &last_srv_id))) ||
+            (ev->source != last_src && (err = intern(&w, ev->source, &last_src_id))))
             goto out_rc;
+        last_srv = ev->server;
+        last_src = ev->source;
+        r.server = last_srv_id;
+        r.source = last_src_id;
         r.nattr = ev->nattr;
         for (uint32_t a = 0; a < ev->nattr; a++) {
             r.attr[a].key = ev->attr[a].key;
@@ -1244,4 +1281,16 @@ int ipl_store_kv_scan(ipl_rtxn *t, const char *ns, ipl_kv_fn fn, void *ctx, ipl_
     }
     mdb_cursor_close(c);
     return err;
+}
+
+void ipl_store_release_map(ipl_store *st)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(st->env, &info) != 0 || !info.me_mapaddr)
+        return;
+    long page = sysconf(_SC_PAGESIZE);
+    size_t used = (size_t)(info.me_last_pgno + 1) * (size_t)(page > 0 ? page : 4096);
+    if (used > info.me_mapsize)
+        used = info.me_mapsize;
+    madvise(info.me_mapaddr, used, MADV_DONTNEED);
 }

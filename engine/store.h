@@ -92,6 +92,11 @@ int  ipl_batch_quarantine(ipl_batch *b, const char *source, uint64_t line, uint6
                           const char *reason, const char *raw, size_t rawlen, ipl_diag *d);
 /* The position to record for `source` when this batch commits (the last call wins). */
 int  ipl_batch_set_source(ipl_batch *b, const char *source, const ipl_source_pos *pos, ipl_diag *d);
+/* A mark of what the batch holds, and a rewind to it (drops what was added after: the events of
+ * one file that failed half way, while other files' events stay). */
+typedef struct ipl_batch_mark_t { size_t nev, nq, nsrc, nkv; } ipl_batch_mark_t;
+void ipl_batch_mark(const ipl_batch *b, ipl_batch_mark_t *m);
+void ipl_batch_rewind(ipl_batch *b, const ipl_batch_mark_t *m);
 
 /* The key-value area (`kv`): settings and materialised views (legal holds, retention policy,
  * tokens, address-space objects) written in the same transaction as the events that record
@@ -107,6 +112,9 @@ typedef struct ipl_commit_info {
     uint8_t  chain[32];            /* head of the hash chain after the commit */
 } ipl_commit_info;
 int ipl_store_commit(ipl_store *st, ipl_batch *b, ipl_commit_info *info, ipl_diag *d);
+/* Drops the map's pages from this process's resident set (they stay in the page cache): a bulk
+ * writer calls it between commits so its RSS does not grow with the store. */
+void ipl_store_release_map(ipl_store *st);
 
 /* ---- reading ---- */
 int  ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d);
@@ -180,5 +188,81 @@ typedef struct ipl_store_stats {
     uint8_t  chain[32];
 } ipl_store_stats;
 int ipl_store_stats_get(ipl_rtxn *t, ipl_store_stats *s, ipl_diag *d);
+
+/* ==== raw reads for the query engine (engine/scan.c) ===========================================
+ * Read-only, allocation-light access for scans that touch millions of events: records decoded
+ * without resolving dictionary strings (compare ids, resolve only what is shown), a cursor that
+ * fetches events by ascending seq cheaply (LMDB stays on the current page), index entries read a
+ * page at a time, dictionary prefix ranges and index statistics for the planner. Everything
+ * returned borrows from the read transaction and lives until it ends (or is refreshed). */
+
+/* An event as stored: ids instead of strings (host and user as logged, not folded; 0 = none). */
+typedef struct ipl_rawev {
+    uint64_t seq;
+    int64_t  ts;
+    uint16_t kind;
+    uint8_t  has_ip;
+    uint8_t  ip[16];
+    uint32_t mac, duid, host, user, server, source;
+    uint64_t line;
+    uint32_t nattr;
+    const uint8_t *attrs, *end;   /* the encoded attributes (ipl_rawev_attr_next decodes them) */
+} ipl_rawev;
+
+typedef struct ipl_rawattr {
+    uint8_t     key;
+    uint8_t     interned;        /* 1: id names a dictionary string; 0: val/len inline */
+    uint32_t    id;
+    uint32_t    len;
+    const char *val;
+} ipl_rawattr;
+
+/* Attribute iteration: *pos starts at e->attrs; IPL_OK with *a filled, IPL_ENOTFOUND at the
+ * end, IPL_ECORRUPT on a malformed record. */
+int ipl_rawev_attr_next(const ipl_rawev *e, const uint8_t **pos, ipl_rawattr *a);
+/* The first attribute `key` of the event: IPL_OK, IPL_ENOTFOUND or IPL_ECORRUPT. */
+int ipl_rawev_attr(const ipl_rawev *e, unsigned key, ipl_rawattr *a);
+
+/* Events in seq order, or by seq (fast when the seqs asked for ascend). */
+typedef struct ipl_evcur ipl_evcur;
+int  ipl_evcur_open(ipl_rtxn *t, ipl_evcur **out, ipl_diag *d);
+/* The next event after the last one returned (the first of the log at the start);
+ * IPL_ENOTFOUND at the end. */
+int  ipl_evcur_next(ipl_evcur *c, ipl_rawev *e, ipl_diag *d);
+/* Event `seq`; IPL_ENOTFOUND if it does not exist (purged). */
+int  ipl_evcur_get(ipl_evcur *c, uint64_t seq, ipl_rawev *e, ipl_diag *d);
+void ipl_evcur_close(ipl_evcur *c);
+
+/* Forward index scan read a page of duplicates at a time (same entries and order as
+ * ipl_ixcur_open with reverse = 0). fill writes up to cap entries; *n == 0 at the end. */
+typedef struct ipl_ixscan ipl_ixscan;
+int  ipl_ixscan_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, int64_t from,
+                     int64_t to, ipl_ixscan **out, ipl_diag *d);
+/* Aims the scan at another key range (same index and window), from its start. */
+void ipl_ixscan_reset(ipl_ixscan *s, const void *klo, const void *khi);
+int  ipl_ixscan_fill(ipl_ixscan *s, uint64_t *seq, int64_t *ts, size_t cap, size_t *n,
+                     ipl_diag *d);
+void ipl_ixscan_close(ipl_ixscan *s);
+
+/* Entries and keys of an index in the key range [klo, khi] (NULL = open), walking at most
+ * max_keys keys: complete = 0 when it stopped early, last_key is the last key counted. For
+ * IPL_IX_TIME the keys are the u32 buckets (ts >> 32) in big-endian. */
+typedef struct ipl_ixstat {
+    uint64_t entries, keys;
+    int      complete;
+    uint8_t  last_key[16];
+} ipl_ixstat;
+int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
+                         uint64_t max_keys, ipl_ixstat *s, ipl_diag *d);
+
+/* Number of events (cheap), the largest dictionary id (0 when empty). */
+uint64_t ipl_store_event_count(ipl_rtxn *t);
+uint32_t ipl_dict_max_id(ipl_rtxn *t);
+/* Every dictionary string that starts with prefix[0..len) (len > 0), in byte order; fn returns
+ * non-zero to stop (that value is returned). */
+typedef int (*ipl_dict_fn)(void *ctx, const char *s, size_t n, uint32_t id);
+int ipl_dict_prefix(ipl_rtxn *t, const char *prefix, size_t len, ipl_dict_fn fn, void *ctx,
+                    ipl_diag *d);
+/* ==== end of raw reads ========================================================================= */
 
 #endif

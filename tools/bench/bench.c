@@ -55,7 +55,7 @@ static const char usage[] =
     "  --data DIR   use an existing data set (DIR/sources.tsv, DIR/probes.tsv) instead\n"
     "  --gen PATH   the generator binary (default: ipledger-gen next to this binary)\n"
     "  --probes N   who lookups to time (default 10000, cycling over DIR/probes.tsv)\n"
-    "  --batch N    events per transaction on both sides (default 16384, ipledger's default)\n"
+    "  --batch N    events per transaction on both sides (default 65536, ipledger's default)\n"
     "  --tmp DIR    where the temporary stores go (default $TMPDIR or /tmp)\n"
     "  --keep       keep the temporary directory (stores, database, generated data)\n"
     "  --no-sqlite  skip the SQLite peer    --no-half  skip the N/2 RSS run\n"

@@ -23,7 +23,7 @@
 #include "engine/parser.h"
 #include "engine/tz.h"
 
-#define BENCH_BATCH 16384            /* events per transaction, both sides (ipledger's default) */
+#define BENCH_BATCH 65536            /* events per transaction, both sides (ipledger's default) */
 #define BENCH_MSG 512
 
 /* ---- the data set (data.c) ---- */

@@ -40,6 +40,7 @@ void bench_ipl_ingest(void *job, bench_result *r)
         o.tz = src->tz;
         o.server = src->server;
         o.batch_events = j->batch;
+        o.release_map = 1;        /* as `ipledger ingest` does */
         if (ipl_ingest_path(st, src->path, &o, &s, warn_cb, NULL, &d)) {
             r->err = 1;
             snprintf(r->msg, sizeof r->msg, "%s", d.msg);

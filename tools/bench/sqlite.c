@@ -3,7 +3,7 @@
  *
  * Durability equal to ipledger's: LMDB's default syncs the data file and the meta page at every
  * commit, so SQLite runs with journal_mode=WAL and synchronous=FULL (the WAL is fsynced at every
- * commit; checkpoints fsync the database), one transaction per batch of events (16384 by default, as ipledger), prepared
+ * commit; checkpoints fsync the database), one transaction per batch of events (65536 by default, as ipledger), prepared
  * statements. Its page cache is raised to 64 MiB (the default 2 MiB would make the index inserts
  * of a 5M-row table read from the OS for most rows): a fair peer, not a crippled one. */
 #include "tools/bench/bench.h"

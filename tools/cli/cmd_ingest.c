@@ -61,7 +61,7 @@ int cmd_ingest(int argc, char **argv)
         {"server", 1, "NAME  the server that wrote the logs (when the format does not say)", NULL, {0}, 0},
         {"name", 1, "NAME  source name for standard input (default 'stdin')", NULL, {0}, 0},
         {"year", 1, "Y  the year of RFC 3164 syslog lines, which carry none (default: inferred)", NULL, {0}, 0},
-        {"batch", 1, "N  events per transaction (default 16384)", NULL, {0}, 0},
+        {"batch", 1, "N  events per transaction (default 65536; a transaction may span files)", NULL, {0}, 0},
         {"quiet", 0, "no progress and no summary", NULL, {0}, 0},
         {"crash-after", 1, "N  (testing) kill the process after N commits", NULL, {0}, 0},
     };
@@ -96,6 +96,7 @@ int cmd_ingest(int argc, char **argv)
     o.tz = tz;
     o.server = ipl_arg(&a, "server");
     o.stdin_name = ipl_arg(&a, "name");
+    o.release_map = 1;   /* a bulk load: keep the resident set flat as the store grows */
     if (ipl_arg(&a, "batch")) {
         char *end;
         long n = strtol(ipl_arg(&a, "batch"), &end, 10);
