@@ -47,5 +47,7 @@ int cmd_quarantine(int argc, char **argv);
 int cmd_formats(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_track(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_asm(int argc, char **argv);         /* cmd_asm.c */
 
 #endif

@@ -20,6 +20,8 @@ static const ipl_cmd commands[] = {
     {"events",     cmd_events,     "events of an IP (or prefix), MAC, host or user, in time order"},
     {"who",        cmd_who,        "who held an IP address at an instant"},
     {"track",      cmd_track,      "IP -> lease chunks -> device -> users, and the reverse"},
+    {"query",      cmd_query,      "run a query: filters, track, count by, timeline, ... (docs/query-language.md)"},
+    {"asm",        cmd_asm,        "address space: spaces, blocks, subnets, ranges, addresses, utilization, free, conflicts"},
     {"stats",      cmd_stats,      "store size, counts, time span and chain head"},
     {"sources",    cmd_sources,    "ingested sources with their positions"},
     {"quarantine", cmd_quarantine, "lines that could not be parsed, with where and why"},
