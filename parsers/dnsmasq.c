@@ -38,8 +38,8 @@
  *   range ...", "not giving name ...") and all DNS lines (tag "dnsmasq") carry no event: IPL_OK.
  *   A line that starts like a packet line ("WORD(" with WORD in capitals) must be one: an unknown
  *   TYPE, a bad address or client-id, or a host name with blanks on an ACK is an error naming the
- *   part. "message repeated N times: [ msg]" (rsyslog) is unwrapped as the router does it: msg is
- *   read N times (N <= 10000).
+ *   part. "message repeated N times: [ msg]" (rsyslog) is unwrapped as the router does it
+ *   (ipl_syslog_unrepeat, parsers/syslog.h): msg is read N times (N <= 10000).
  *
  *   Fields: ip; mac when the client-id is 6 bytes (v4) or is embedded in a DUID-LLT/LL (v6);
  *   duid = the DUID (v6) or the client-id bytes when they are not a MAC (v4, e.g. InfiniBand);
@@ -97,7 +97,6 @@
 #define DQ_MSG_MAX    4096
 #define DQ_LINE_MAX   4096
 #define DQ_ID_MAX     ((IPL_STR_MAX - 2) / 2)     /* bytes of a client-id / DUID */
-#define DQ_REPEAT_MAX 10000
 #define DQ_QUOTE_MAX  48
 #define DQ_QBUF       (4 * DQ_QUOTE_MAX + 4)
 #define DQ_EPOCH_MIN  INT64_C(1000000000)         /* smaller expiry values are durations */
@@ -325,34 +324,6 @@ static int server_of(ipl_parse_ctx *ctx, const ipl_syslog *env, ipl_event *ev, i
         return IPL_OK;
     }
     return str_copy(ctx, (dq_sl){env->host, env->host_len}, "syslog hostname", &ev->server, d);
-}
-
-/* "message repeated N times: [ msg]" (rsyslog): N and msg; 0 if the message is not that form.
- * Same reading as the router's (parsers/syslog_router.c), which unwraps it before calling a sub,
- * so the dedicated parser and the router see the same messages: no ']' at the end means it is
- * not the form (the message stays whole); N = 0 emits nothing; N over the cap is an error. */
-static int repeated(const ipl_syslog *env, unsigned long *count, const char **msg, size_t *len)
-{
-    static const char pre[] = "message repeated ";
-    static const char mid[] = " times: [";
-    const char *s = env->msg;
-    size_t n = env->msg_len, i = sizeof pre - 1;
-    if (n < i || memcmp(s, pre, i) != 0)
-        return 0;
-    unsigned long v = 0;
-    size_t k = i;
-    while (i < n && is_digit((unsigned char)s[i]) && i - k < 10)
-        v = v * 10 + (unsigned long)(s[i++] - '0');
-    if (i == k || n - i < sizeof mid - 1 + 1 || memcmp(s + i, mid, sizeof mid - 1) != 0 ||
-        s[n - 1] != ']')
-        return 0;
-    i += sizeof mid - 1;
-    if (i < n - 1 && s[i] == ' ')
-        i++;
-    *count = v;
-    *msg = s + i;
-    *len = n - 1 - i;
-    return 1;
 }
 
 /* ---- the packet-line grammar ------------------------------------------------------------- */
@@ -702,16 +673,8 @@ static int dnsmasq_line(void *state, ipl_parse_ctx *ctx, const char *line, size_
         return rc;
     if (!is_our_tag(&env))
         return IPL_OK;                               /* another program of the same log */
-    unsigned long count;
-    const char *m;
-    size_t mn;
-    if (!repeated(&env, &count, &m, &mn))
-        return dq_message(ctx, &env, state, emit, emit_ctx, d);
-    if (count > DQ_REPEAT_MAX)
-        return ipl_diag_set(d, IPL_EPARSE, "'message repeated %lu times' exceeds the limit of %d "
-                            "repetitions", count, DQ_REPEAT_MAX);
-    env.msg = m;
-    env.msg_len = mn;
+    unsigned long count;                             /* rsyslog "message repeated N times" */
+    rc = ipl_syslog_unrepeat(&env, &count, d);
     for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
         rc = dq_message(ctx, &env, state, emit, emit_ctx, d);
     return rc;

@@ -71,6 +71,7 @@
  * text, folded octet counts). The state needs no release.
  */
 #include "parsers/parser.h"
+#include "parsers/radius_dict.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -103,22 +104,6 @@ static const char *const slot_names[F__COUNT] = {
     [F_OUT_OCT] = "Acct-Output-Octets",     [F_IN_GIGA] = "Acct-Input-Gigawords",
     [F_OUT_GIGA] = "Acct-Output-Gigawords", [F_TERM] = "Acct-Terminate-Cause",
     [F_CLASS] = "Class",                    [F_TIMESTAMP] = "Timestamp",
-};
-
-/* RFC 2865 NAS-Port-Type values, dictionary.rfc2865 spelling. */
-static const char *const port_types[] = {
-    "Async", "Sync", "ISDN", "ISDN-V120", "ISDN-V110", "Virtual", "PIAFS", "HDLC-Clear-Channel",
-    "X.25", "X.75", "G.3-Fax", "SDSL", "ADSL-CAP", "ADSL-DMT", "IDSL", "Ethernet", "xDSL",
-    "Cable", "Wireless-Other", "Wireless-802.11",
-};
-
-/* RFC 2866 (1-18) and RFC 3580 (19-22) Acct-Terminate-Cause values. */
-static const char *const term_causes[] = {
-    NULL, "User-Request", "Lost-Carrier", "Lost-Service", "Idle-Timeout", "Session-Timeout",
-    "Admin-Reset", "Admin-Reboot", "Port-Error", "NAS-Error", "NAS-Request", "NAS-Reboot",
-    "Port-Unneeded", "Port-Preempted", "Port-Suspended", "Service-Unavailable", "Callback",
-    "User-Error", "Host-Request", "Supplicant-Restart", "Reauthentication-Failure", "Port-Reinit",
-    "Port-Disabled",
 };
 
 /* Acct-Status-Type names (RFC 2866, 2867; "Alive" is the pre-RFC name of Interim-Update). */
@@ -702,13 +687,13 @@ static int build(fr_state *st, ipl_parse_ctx *ctx, ipl_event *evp, uint8_t ip6[1
     if ((rc = str_attr(&ev, st, F_NAS_ID, nas_is_ip ? IPL_A_NAS_ID : IPL_A_NAS, d)) != IPL_OK ||
         (rc = str_attr(&ev, st, F_SESSION, IPL_A_SESSION, d)) != IPL_OK ||
         (rc = num_attr(&ev, st, F_NAS_PORT, IPL_A_PORT, d)) != IPL_OK ||
-        (rc = named_attr(&ev, st, F_NAS_PORT_TYPE, IPL_A_NAS_PORT_TYPE, port_types,
-                         sizeof port_types / sizeof port_types[0], d)) != IPL_OK ||
+        (rc = named_attr(&ev, st, F_NAS_PORT_TYPE, IPL_A_NAS_PORT_TYPE, ipl_radius_port_types,
+                         IPL_RADIUS_PORT_TYPES, d)) != IPL_OK ||
         (rc = num_attr(&ev, st, F_SESSION_TIME, IPL_A_SESSION_TIME, d)) != IPL_OK ||
         (rc = octets_attr(ctx, &ev, st, F_IN_OCT, F_IN_GIGA, IPL_A_IN_OCTETS, d)) != IPL_OK ||
         (rc = octets_attr(ctx, &ev, st, F_OUT_OCT, F_OUT_GIGA, IPL_A_OUT_OCTETS, d)) != IPL_OK ||
-        (rc = named_attr(&ev, st, F_TERM, IPL_A_TERM_CAUSE, term_causes,
-                         sizeof term_causes / sizeof term_causes[0], d)) != IPL_OK ||
+        (rc = named_attr(&ev, st, F_TERM, IPL_A_TERM_CAUSE,
+                         ipl_radius_term_causes, IPL_RADIUS_TERM_CAUSES, d)) != IPL_OK ||
         (rc = str_attr(&ev, st, F_CLASS, IPL_A_CORRELATION, d)) != IPL_OK ||
         (rc = str_attr(&ev, st, F_CALLED, IPL_A_CALLED, d)) != IPL_OK)
         return rc;

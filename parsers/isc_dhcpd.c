@@ -66,8 +66,9 @@
  * The "isc-dhcpd" parser: the envelope must parse (else the envelope's error); tag "dhcpd" goes
  * to the sub; an untagged line (sysklogd "last message repeated N times") emits nothing; any
  * other tag is an error (this format is a dhcpd-only file: use "syslog" for mixed files). rsyslog
- * "message repeated N times: [ MSG]" is unwrapped as the router does. Probe: 90 when the sample's
- * tagged lines are all dhcpd, 40 when some are (the router scores 70 there), else 0.
+ * "message repeated N times: [ MSG]" is unwrapped as the router does (ipl_syslog_unrepeat).
+ * Probe: 90 when the sample's tagged lines are all dhcpd, 40 when some are (the router scores 70
+ * there), else 0.
  *
  * ==== Lease files (2.5-2.7) ==================================================================
  *
@@ -140,7 +141,6 @@
 #define ISC_QBUF       (4 * ISC_QUOTE_MAX + 4)
 #define ISC_ID_MAX     128           /* bytes of a client identifier / DUID */
 #define ISC_IF_MAX     64            /* bytes of an interface name */
-#define ISC_REPEAT_MAX 10000
 #define ISC_LINE_MAX   65536
 #define ISC_TOK_MAX    64            /* tokens per lease-file statement */
 #define ISC_STMT_MAX   8192          /* bytes of token text per statement */
@@ -897,30 +897,6 @@ static int is_dhcpd_tag(const ipl_syslog *env)
     return is_lit(env->tag, env->tag_len, "dhcpd");
 }
 
-/* rsyslog "message repeated N times: [ MSG]" -> N, MSG (as the router does). */
-static int repeated(const ipl_syslog *env, unsigned long *count, const char **msg, size_t *len)
-{
-    static const char pre[] = "message repeated ";
-    static const char mid[] = " times: [";
-    const char *s = env->msg;
-    size_t n = env->msg_len, i = sizeof pre - 1;
-    if (n < i || memcmp(s, pre, i) != 0)
-        return 0;
-    unsigned long v = 0;
-    size_t d0 = i;
-    while (i < n && is_digit((unsigned char)s[i]) && i - d0 < 10)
-        v = v * 10 + (unsigned long)(s[i++] - '0');
-    if (i == d0 || n - i < sizeof mid || memcmp(s + i, mid, sizeof mid - 1) != 0 || s[n - 1] != ']')
-        return 0;
-    i += sizeof mid - 1;
-    if (i < n - 1 && s[i] == ' ')
-        i++;
-    *count = v;
-    *msg = s + i;
-    *len = n - 1 - i;
-    return 1;
-}
-
 static int dhcpd_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t len,
                       ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
@@ -934,16 +910,8 @@ static int dhcpd_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t 
     if (!is_dhcpd_tag(&env))
         return ipl_diag_set(d, IPL_EPARSE, "syslog tag '%s' is not dhcpd (mixed files are read "
                             "with --format syslog)", quote(q, env.tag, env.tag_len));
-    unsigned long count;
-    const char *m;
-    size_t mn;
-    if (!repeated(&env, &count, &m, &mn))
-        return isc_message(ctx, &env, emit, emit_ctx, d);
-    if (count > ISC_REPEAT_MAX)
-        return ipl_diag_set(d, IPL_EPARSE, "'message repeated %lu times' exceeds the limit of %d "
-                            "repetitions", count, ISC_REPEAT_MAX);
-    env.msg = m;
-    env.msg_len = mn;
+    unsigned long count;                             /* rsyslog "message repeated N times" */
+    rc = ipl_syslog_unrepeat(&env, &count, d);
     for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
         rc = isc_message(ctx, &env, emit, emit_ctx, d);
     return rc;

@@ -51,6 +51,7 @@
  * Pure: no I/O, no clock; heap memory is the record stream's buffer (XML) and cJSON's tree (JSON,
  * freed before returning). Strings are copied into ctx->arena or point into the record.
  */
+#include "parsers/jsonev.h"
 #include "parsers/parser.h"
 #include "parsers/xml.h"
 
@@ -772,31 +773,10 @@ static int xml_record(void *arg, const char *p, size_t n, size_t base, ipl_diag 
     return dc_build(c->ctx, w, r, id, ts, c->emit, c->emit_ctx, d);
 }
 
-/* ---- JSON (Winlogbeat; every cJSON call is in this section) ------------------------------- */
+/* ---- JSON (Winlogbeat; every cJSON call is in this section; helpers: parsers/jsonev.h) ----- */
 
-static const cJSON *jget(const cJSON *o, const char *key)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static dstr jtext(ipl_parse_ctx *ctx, const cJSON *v)
-{
-    if (cJSON_IsString(v) && v->valuestring)
-        return (dstr){v->valuestring, strlen(v->valuestring)};
-    if (cJSON_IsNumber(v)) {
-        char *buf = ipl_arena_alloc(ctx->arena, 32);
-        if (!buf)
-            return none;
-        double x = v->valuedouble;
-        int n;
-        if (x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (double)(long long)x)
-            n = snprintf(buf, 32, "%lld", (long long)x);
-        else
-            n = snprintf(buf, 32, "%.17g", x);
-        return (dstr){buf, n > 0 ? (size_t)n : 0};
-    }
-    return none;
-}
+#define jget  ipl_jsonev_get           /* member of an object, NULL-safe: jget(jget(o, "a"), "b") */
+#define jtext ipl_jsonev_text          /* a string or number as text; none otherwise */
 
 /* "param12" -> 12; 0 otherwise. */
 static int param_no(const char *k)
@@ -815,25 +795,14 @@ static int param_no(const char *k)
 static int json_record(ipl_parse_ctx *ctx, const char *s, size_t n, ipl_winevent *w, dc_rec *r,
                        ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
-    const char *end = NULL;
-    int rc;
-    cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-    if (!root) {
-        size_t at = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
-        rc = ipl_diag_set(d, IPL_EPARSE, "invalid JSON at byte %zu", at);
-        goto out;
-    }
-    for (size_t i = (size_t)(end - s); i < n; i++) {
-        if (!is_blank((unsigned char)s[i])) {
-            rc = ipl_diag_set(d, IPL_EPARSE, "trailing data after the JSON object at byte %zu", i);
-            goto out;
-        }
-    }
+    cJSON *root;
+    int rc = ipl_jsonev_parse(s, n, &root, d);
+    if (rc != IPL_OK)
+        return rc;
     const cJSON *wl = jget(root, "winlog");
     if (!cJSON_IsObject(wl)) {
-        rc = ipl_diag_set(d, IPL_EPARSE, cJSON_IsObject(root) ?
-                          "JSON object is not a Winlogbeat record (no \"winlog\" object)" :
-                          "JSON value is not an object");
+        rc = ipl_diag_set(d, IPL_EPARSE,
+                          "JSON object is not a Winlogbeat record (no \"winlog\" object)");
         goto out;
     }
     memset(w, 0, offsetof(ipl_winevent, data));
@@ -935,30 +904,11 @@ static int dc_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t len
     if (!ipl_xml_stream_pending(&st->xs)) {
         const char *s = line;
         size_t n = len;
-        while (n && s[n - 1] == '\r')
-            n--;
-        if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-            s += 3;
-            n -= 3;
-        }
-        size_t b = 0;
-        while (b < n && is_blank((unsigned char)s[b]))
-            b++;
+        size_t b = ipl_jsonev_frame(&s, &n);
         if (b < n && s[b] == '{') {
-            if (n > DC_JSON_MAX)
-                return ipl_diag_set(d, IPL_EPARSE, "line is %zu bytes, longer than the %zu-byte "
-                                    "limit", n, DC_JSON_MAX);
-            size_t bad_at = ipl_utf8_check(s, n);
-            if (bad_at < n)
-                return ipl_diag_set(d, IPL_EPARSE, s[bad_at] ? "invalid UTF-8 at byte %zu" :
-                                    "NUL byte at byte %zu", bad_at);
-            for (const char *p = s; (p = memchr(p, '\\', (size_t)(s + n - p))) != NULL; p += 2) {
-                if ((size_t)(s + n - p) >= 6 && memcmp(p, "\\u0000", 6) == 0)
-                    return ipl_diag_set(d, IPL_EPARSE, "JSON string holds \\u0000 at byte %zu",
-                                        (size_t)(p - s));
-                if (p + 1 >= s + n)
-                    break;
-            }
+            int rc = ipl_jsonev_check(s, n, DC_JSON_MAX, d);
+            if (rc != IPL_OK)
+                return rc;
             return json_record(ctx, s, n, &st->w, &st->r, emit, emit_ctx, d);
         }
     }

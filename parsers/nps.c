@@ -95,6 +95,7 @@
  * copies. Speed: byte loops over the short IAS fields, no printf on the hot path.
  */
 #include "parsers/parser.h"
+#include "parsers/radius_dict.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -202,22 +203,6 @@ static int ias_slot(unsigned id)
     default: return -1;
     }
 }
-
-/* RFC 2865 NAS-Port-Type values, spelled as in FreeRADIUS' dictionary.rfc2865. */
-static const char *const port_types[] = {
-    "Async", "Sync", "ISDN", "ISDN-V120", "ISDN-V110", "Virtual", "PIAFS", "HDLC-Clear-Channel",
-    "X.25", "X.75", "G.3-Fax", "SDSL", "ADSL-CAP", "ADSL-DMT", "IDSL", "Ethernet", "xDSL",
-    "Cable", "Wireless-Other", "Wireless-802.11",
-};
-
-/* RFC 2866 (1-18) and RFC 3580 (19-22) Acct-Terminate-Cause values, FreeRADIUS spelling. */
-static const char *const term_causes[] = {
-    NULL, "User-Request", "Lost-Carrier", "Lost-Service", "Idle-Timeout", "Session-Timeout",
-    "Admin-Reset", "Admin-Reboot", "Port-Error", "NAS-Error", "NAS-Request", "NAS-Reboot",
-    "Port-Unneeded", "Port-Preempted", "Port-Suspended", "Service-Unavailable", "Callback",
-    "User-Error", "Host-Request", "Supplicant-Restart", "Reauthentication-Failure", "Port-Reinit",
-    "Port-Disabled",
-};
 
 /* NPS Authentication-Type (sdoias.h IASAUTHENTICATIONTYPE). */
 static const char *const auth_types[] = {
@@ -806,13 +791,13 @@ static int nps_build(ipl_parse_ctx *ctx, const nps_rec *r, ipl_emit_fn emit, voi
     /* the rest: at most 16 distinct keys in all, each added once */
     if ((rc = str_attr(ctx, &ev, r, S_SESSION, IPL_A_SESSION, d)) != IPL_OK ||
         (rc = num_attr(&ev, r, S_NAS_PORT, IPL_A_PORT, d)) != IPL_OK ||
-        (rc = named_attr(ctx, &ev, r, S_NAS_PORT_TYPE, IPL_A_NAS_PORT_TYPE, port_types,
-                         sizeof port_types / sizeof port_types[0], d)) != IPL_OK ||
+        (rc = named_attr(ctx, &ev, r, S_NAS_PORT_TYPE, IPL_A_NAS_PORT_TYPE, ipl_radius_port_types,
+                         IPL_RADIUS_PORT_TYPES, d)) != IPL_OK ||
         (rc = num_attr(&ev, r, S_SESSION_TIME, IPL_A_SESSION_TIME, d)) != IPL_OK ||
         (rc = octets_attr(ctx, &ev, r, S_IN_OCT, S_IN_GIGA, IPL_A_IN_OCTETS, d)) != IPL_OK ||
         (rc = octets_attr(ctx, &ev, r, S_OUT_OCT, S_OUT_GIGA, IPL_A_OUT_OCTETS, d)) != IPL_OK ||
-        (rc = named_attr(ctx, &ev, r, S_TERM, IPL_A_TERM_CAUSE, term_causes,
-                         sizeof term_causes / sizeof term_causes[0], d)) != IPL_OK ||
+        (rc = named_attr(ctx, &ev, r, S_TERM, IPL_A_TERM_CAUSE,
+                         ipl_radius_term_causes, IPL_RADIUS_TERM_CAUSES, d)) != IPL_OK ||
         (rc = reason_attr(&ev, r, kind, d)) != IPL_OK ||
         (rc = named_attr(ctx, &ev, r, S_AUTH_TYPE, IPL_A_METHOD, auth_types,
                          sizeof auth_types / sizeof auth_types[0], d)) != IPL_OK ||

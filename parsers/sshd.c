@@ -45,8 +45,8 @@
  * authentication attempts exceeded for ", "pam_unix(...): session opened|closed for user ".
  * An ip that is neither an address nor a host name, a port over 65535, or strings over the
  * event limits are errors too. "message repeated N times: [ msg]" (rsyslog) is unwrapped as the
- * router does it (msg read N times, N <= 10000); the sysklogd form "last message repeated N
- * times" has no tag and names no message: nothing.
+ * router does it (ipl_syslog_unrepeat: msg read N times, N <= 10000); the sysklogd form "last
+ * message repeated N times" has no tag and names no message: nothing.
  *
  * Users and addresses. The user is kept as logged (sshd logs the login name, no domain; a
  * winbind/sssd name such as "CORP\bob" or "bob@corp" stays as it is). User names are client
@@ -96,7 +96,6 @@
 #include <string.h>
 
 #define SSH_MSG_MAX     2048
-#define SSH_REPEAT_MAX  10000
 #define SSH_QUOTE_MAX   48
 #define SSH_QBUF        (4 * SSH_QUOTE_MAX + 4)
 #define SSH_MATCH_LIMIT 1000000
@@ -647,34 +646,6 @@ static int port_attr(ipl_event *ev, ssh_sl port, ipl_diag *d)
     return attr(ev, IPL_A_PORT, port, d);
 }
 
-/* "message repeated N times: [ msg]" (rsyslog): N and msg; 0 if the message is not that form.
- * Same reading as the router's (parsers/syslog_router.c), which unwraps it before calling a sub,
- * so the dedicated parser and the router see the same messages: no ']' at the end means it is
- * not the form (the message stays whole); N = 0 emits nothing; N over the cap is an error. */
-static int repeated(const ipl_syslog *env, unsigned long *count, const char **msg, size_t *len)
-{
-    static const char pre[] = "message repeated ";
-    static const char mid[] = " times: [";
-    const char *s = env->msg;
-    size_t n = env->msg_len, i = sizeof pre - 1;
-    if (n < i || memcmp(s, pre, i) != 0)
-        return 0;
-    unsigned long v = 0;
-    size_t k = i;
-    while (i < n && is_digit((unsigned char)s[i]) && i - k < 10)
-        v = v * 10 + (unsigned long)(s[i++] - '0');
-    if (i == k || n - i < sizeof mid - 1 + 1 || memcmp(s + i, mid, sizeof mid - 1) != 0 ||
-        s[n - 1] != ']')
-        return 0;
-    i += sizeof mid - 1;
-    if (i < n - 1 && s[i] == ' ')
-        i++;
-    *count = v;
-    *msg = s + i;
-    *len = n - 1 - i;
-    return 1;
-}
-
 /* A message that no matcher took: an error if it begins like an event line, else no event. */
 static int unmatched(const char *s, size_t n, ipl_diag *d)
 {
@@ -855,16 +826,8 @@ static int sshd_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t l
         return rc;
     if (!is_our_tag(&env))
         return IPL_OK;                        /* sudo, CRON, systemd-logind ... in the same log */
-    unsigned long count;
-    const char *m;
-    size_t mn;
-    if (!repeated(&env, &count, &m, &mn))
-        return ssh_message(ctx, &env, state, emit, emit_ctx, d);
-    if (count > SSH_REPEAT_MAX)
-        return ipl_diag_set(d, IPL_EPARSE, "'message repeated %lu times' exceeds the limit of %d "
-                            "repetitions", count, SSH_REPEAT_MAX);
-    env.msg = m;
-    env.msg_len = mn;
+    unsigned long count;                             /* rsyslog "message repeated N times" */
+    rc = ipl_syslog_unrepeat(&env, &count, d);
     for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
         rc = ssh_message(ctx, &env, state, emit, emit_ctx, d);
     return rc;

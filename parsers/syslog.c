@@ -1,6 +1,8 @@
 /* parsers/syslog.c — the syslog envelope shared by the syslog-framed parsers (ISC dhcpd, dnsmasq,
  * sshd, Kea log lines): ipl_syslog_parse() splits one line into time, host, program tag, pid and
- * message; ipl_syslog_probe_envelope() tells whether a sample looks like syslog at all.
+ * message; ipl_syslog_probe_envelope() tells whether a sample looks like syslog at all;
+ * ipl_syslog_unrepeat() unwraps rsyslog's "message repeated N times: [ MSG]" for the router and
+ * the dedicated parsers alike.
  * Spec: FORMATS.md 7.1 (and 2.1); API and year rule: parsers/syslog.h.
  *
  * Accepted headers, each optionally after "<PRI>" (1-3 digits, 0-191):
@@ -543,6 +545,39 @@ int ipl_syslog_parse(ipl_parse_ctx *ctx, const char *line, size_t len, ipl_syslo
     if (rc != IPL_OK)
         return rc;
     return resolve_time(ctx, &t, &out->ts, d);
+}
+
+/* ---- rsyslog "message repeated N times: [ MSG]" ------------------------------------------ */
+
+/* The form and the contract: parsers/syslog.h. */
+int ipl_syslog_unrepeat(ipl_syslog *env, unsigned long *count, ipl_diag *d)
+{
+    static const char pre[] = "message repeated ";
+    static const char mid[] = " times: [";
+    const char *s = env->msg;
+    size_t n = env->msg_len, i = sizeof pre - 1;
+    *count = 1;
+    if (n < i || memcmp(s, pre, i) != 0)
+        return IPL_OK;
+    unsigned long v = 0;
+    size_t k = i;
+    while (i < n && is_digit((unsigned char)s[i]) && i - k < 10)
+        v = v * 10 + (unsigned long)(s[i++] - '0');
+    if (i == k || n - i < sizeof mid - 1 + 1 || memcmp(s + i, mid, sizeof mid - 1) != 0 ||
+        s[n - 1] != ']')
+        return IPL_OK;
+    i += sizeof mid - 1;
+    if (i < n - 1 && s[i] == ' ')
+        i++;
+    if (v > IPL_SYSLOG_REPEAT_MAX) {
+        *count = 0;
+        return ipl_diag_set(d, IPL_EPARSE, "'message repeated %lu times' exceeds the limit of %d "
+                            "repetitions", v, IPL_SYSLOG_REPEAT_MAX);
+    }
+    *count = v;
+    env->msg = s + i;
+    env->msg_len = n - 1 - i;
+    return IPL_OK;
 }
 
 /* ---- probe ------------------------------------------------------------------------------- */

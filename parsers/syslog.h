@@ -1,5 +1,5 @@
 /* parsers/syslog.h — the syslog envelope shared by the syslog-framed formats (ISC dhcpd, Kea log
- * lines, dnsmasq, sshd), and the program-tag router.
+ * lines, dnsmasq, sshd), rsyslog's "message repeated" unwrapping, and the program-tag router.
  *
  * Accepted headers (a leading "<PRI>" optional in all):
  *   RFC 3164   "May  1 08:15:32 host tag[pid]: msg"        local time, no year (see below)
@@ -35,6 +35,31 @@ int ipl_syslog_parse(ipl_parse_ctx *ctx, const char *line, size_t len, ipl_syslo
 
 /* 1 if the first lines of a sample look like syslog at all (any program). */
 int ipl_syslog_probe_envelope(const char *sample, size_t len);
+
+/* rsyslog's repeated-message reduction ($RepeatedMsgReduction): N identical consecutive messages
+ * of a program are written as one line whose message is
+ *     "message repeated N times: [ MSG]"
+ * N is 1 to 10 decimal digits, then " times: [", one optional blank, MSG, and the message's last
+ * byte must be ']' (that ']' is not part of MSG). Anything else (no ']' at the end, no digits,
+ * another spelling) is not the form and the message stays whole. sysklogd's untagged "last
+ * message repeated N times" is not this form: it does not say which message (it reads as a
+ * message with an empty tag).
+ *
+ * ipl_syslog_unrepeat(): when env's message has the form, narrows env->msg/msg_len to MSG
+ * (borrowing from the line, like the rest of env) and sets *count = N; otherwise leaves env as it
+ * is and sets *count = 1. N = 0 is valid (*count = 0: nothing to read). N over
+ * IPL_SYSLOG_REPEAT_MAX (10,000) is IPL_EPARSE ("'message repeated N times' exceeds the limit of
+ * 10000 repetitions", no cut) with *count = 0. The router and the dedicated syslog parsers all
+ * call it, so each reads the same events from the same line:
+ *
+ *     unsigned long count;
+ *     int rc = ipl_syslog_unrepeat(&env, &count, d);
+ *     for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
+ *         rc = read_message(ctx, &env, ..., d);          (the first error stops the repeats)
+ *     return rc;
+ */
+#define IPL_SYSLOG_REPEAT_MAX 10000
+int ipl_syslog_unrepeat(ipl_syslog *env, unsigned long *count, ipl_diag *d);
 
 /* A parser of syslog message bodies for some program tags: the router (the "syslog" format)
  * parses the envelope once and hands the message to the sub-parser whose tags match. */

@@ -13,7 +13,8 @@
  *                                                       legitimately carries other programs;
  *   - a handled program                              -> whatever the sub returns.
  * rsyslog's repeated-message reduction, "message repeated N times: [ MSG]", is unwrapped here for
- * every sub: the sub sees MSG, N times (N <= 10000; more is an error), so it never has to know.
+ * every sub (ipl_syslog_unrepeat, parsers/syslog.h): the sub sees MSG, N times (N <= 10000; more
+ * is an error), so it never has to know.
  * (sysklogd's untagged "last message repeated N times" cannot be expanded: it does not say which
  * message; it emits nothing.)
  *
@@ -35,7 +36,6 @@
 
 #include <string.h>
 
-#define SR_REPEAT_MAX 10000
 #define SR_PROBE_LINES 64
 #define SR_SAMPLE_MAX 65536     /* probe samples are at most this long (engine/parser.h) */
 
@@ -68,31 +68,6 @@ static const ipl_syslog_sub *find_sub(const char *tag, size_t n)
     return NULL;
 }
 
-/* "message repeated N times: [ MSG]" -> N and MSG; 0 if the message is not that. */
-static int repeated(const ipl_syslog *env, unsigned long *count, const char **msg, size_t *len)
-{
-    static const char pre[] = "message repeated ";
-    const char *s = env->msg;
-    size_t n = env->msg_len, i = sizeof pre - 1;
-    if (n < i || memcmp(s, pre, i) != 0)
-        return 0;
-    unsigned long v = 0;
-    size_t d = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9' && i - d < 10)
-        v = v * 10 + (unsigned long)(s[i++] - '0');
-    static const char mid[] = " times: [";
-    if (i == d || n - i < sizeof mid - 1 + 1 || memcmp(s + i, mid, sizeof mid - 1) != 0 ||
-        s[n - 1] != ']')
-        return 0;
-    i += sizeof mid - 1;
-    if (i < n - 1 && s[i] == ' ')
-        i++;
-    *count = v;
-    *msg = s + i;
-    *len = n - 1 - i;
-    return 1;
-}
-
 static int router_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t len,
                        ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
@@ -104,15 +79,7 @@ static int router_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t
     if (!sub)
         return IPL_OK;
     unsigned long count;
-    const char *m;
-    size_t mn;
-    if (!repeated(&env, &count, &m, &mn))
-        return sub->message(ctx, &env, emit, emit_ctx, d);
-    if (count > SR_REPEAT_MAX)
-        return ipl_diag_set(d, IPL_EPARSE, "'message repeated %lu times' exceeds the limit of %d "
-                            "repetitions", count, SR_REPEAT_MAX);
-    env.msg = m;
-    env.msg_len = mn;
+    rc = ipl_syslog_unrepeat(&env, &count, d);
     for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
         rc = sub->message(ctx, &env, emit, emit_ctx, d);
     return rc;

@@ -9,7 +9,7 @@
  * EventData by Name, never by position. TimeCreated/@SystemTime is UTC (a fraction of up to 9
  * digits is cut to microseconds; an explicit offset is honoured).
  *
- * JSON, one object per line (cJSON, kept inside json_fill and its helpers):
+ * JSON, one object per line (cJSON through parsers/jsonev.h, kept inside the JSON section):
  *   Winlogbeat: winlog.event_id (string or number; else event.code), winlog.computer_name,
  *     winlog.record_id, winlog.provider_name, winlog.event_data.<Name>, winlog.user_data, and
  *     @timestamp (UTC). ECS fields stand in for event_data names the ingest pipeline moved or
@@ -69,6 +69,7 @@
  * Strings: host, user, server and normalised ids are copied into ctx->arena; other attributes point
  * into the line, the stream's buffer, the XML scratch or the cJSON tree, all alive until emit returns.
  */
+#include "parsers/jsonev.h"
 #include "parsers/parser.h"
 #include "parsers/xml.h"
 
@@ -622,32 +623,10 @@ static void ws_xml_release(void *state)
     ipl_xml_stream_release(&((ws_state *)state)->xs);
 }
 
-/* ---- JSON (every cJSON call is in this section) ------------------------------------------ */
+/* ---- JSON (every cJSON call is in this section; reading helpers: parsers/jsonev.h) -------- */
 
-static const cJSON *jget(const cJSON *o, const char *key)
-{
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-/* A scalar as text: strings as they are, numbers printed into the arena; none otherwise. */
-static wstr jtext(ipl_parse_ctx *ctx, const cJSON *v)
-{
-    if (cJSON_IsString(v) && v->valuestring)
-        return (wstr){v->valuestring, strlen(v->valuestring)};
-    if (cJSON_IsNumber(v)) {
-        char *buf = ipl_arena_alloc(ctx->arena, 32);
-        if (!buf)
-            return none;
-        double x = v->valuedouble;
-        int n;
-        if (x >= -9007199254740992.0 && x <= 9007199254740992.0 && x == (double)(long long)x)
-            n = snprintf(buf, 32, "%lld", (long long)x);
-        else
-            n = snprintf(buf, 32, "%.17g", x);
-        return (wstr){buf, n > 0 ? (size_t)n : 0};
-    }
-    return none;
-}
+#define jget  ipl_jsonev_get           /* member of an object, NULL-safe: jget(jget(o, "a"), "b") */
+#define jtext ipl_jsonev_text          /* a string or number as text; none otherwise */
 
 static int jdata_add(ipl_winevent *w, const char *name, wstr v, ipl_diag *d)
 {
@@ -777,18 +756,10 @@ static int nxlog(ipl_parse_ctx *ctx, const cJSON *root, ipl_winevent *w, unsigne
 static int json_fill(ipl_parse_ctx *ctx, const char *s, size_t n, cJSON **tree, ipl_winevent *w,
                      unsigned *id, ws_time *tm, ipl_diag *d)
 {
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-    *tree = root;
-    if (!root) {
-        size_t at = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
-        return ipl_diag_set(d, IPL_EPARSE, "invalid JSON at byte %zu", at);
-    }
-    for (size_t i = (size_t)(end - s); i < n; i++)
-        if (!is_blank((unsigned char)s[i]))
-            return ipl_diag_set(d, IPL_EPARSE, "trailing data after the JSON object at byte %zu", i);
-    if (!cJSON_IsObject(root))
-        return ipl_diag_set(d, IPL_EPARSE, "JSON value is not an object");
+    int rc = ipl_jsonev_parse(s, n, tree, d);
+    if (rc != IPL_OK)
+        return rc;
+    const cJSON *root = *tree;
     memset(w, 0, offsetof(ipl_winevent, data));
     const cJSON *wl = jget(root, "winlog");
     if (cJSON_IsObject(wl))
@@ -799,53 +770,20 @@ static int json_fill(ipl_parse_ctx *ctx, const char *s, size_t n, cJSON **tree, 
                         "nor an NXLog record (\"EventID\")");
 }
 
-/* Byte checks cJSON does not make: NUL, UTF-8, \u0000 (which would cut a string short). */
-static int json_bytes(const char *s, size_t n, ipl_diag *d)
-{
-    size_t bad_at = ipl_utf8_check(s, n);
-    if (bad_at < n)
-        return ipl_diag_set(d, IPL_EPARSE, s[bad_at] ? "invalid UTF-8 at byte %zu" :
-                            "NUL byte at byte %zu", bad_at);
-    for (const char *p = s; (p = memchr(p, '\\', (size_t)(s + n - p))) != NULL; p += 2) {
-        if ((size_t)(s + n - p) >= 6 && memcmp(p, "\\u0000", 6) == 0)
-            return ipl_diag_set(d, IPL_EPARSE, "JSON string holds \\u0000 at byte %zu",
-                                (size_t)(p - s));
-        if (p + 1 >= s + n)
-            break;
-    }
-    return IPL_OK;
-}
-
 static int ws_json_line(void *state, ipl_parse_ctx *ctx, const char *s, size_t n,
                         ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
     ipl_winevent *w = state;
     cJSON *tree = NULL;
     int rc;
-    while (n && s[n - 1] == '\r')
-        n--;
-    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-        s += 3;
-        n -= 3;
-    }
-    size_t b = 0;
-    while (b < n && is_blank((unsigned char)s[b]))
-        b++;
-    if (b == n)
+    if (ipl_jsonev_frame(&s, &n) == n)
         return IPL_OK;                                  /* blank line */
-    if (n > WS_JSON_MAX) {
-        rc = ipl_diag_set(d, IPL_EPARSE, "line is %zu bytes, longer than the %zu-byte limit", n,
-                          WS_JSON_MAX);
-        goto out;
-    }
-    if ((rc = json_bytes(s, n, d)) != IPL_OK)
-        goto out;
+    if ((rc = ipl_jsonev_check(s, n, WS_JSON_MAX, d)) != IPL_OK)
+        return rc;
     unsigned id;
     ws_time tm;
-    if ((rc = json_fill(ctx, s, n, &tree, w, &id, &tm, d)) != IPL_OK)
-        goto out;
-    rc = ws_build(ctx, w, id, &tm, emit, emit_ctx, d);
-out:
+    if ((rc = json_fill(ctx, s, n, &tree, w, &id, &tm, d)) == IPL_OK)
+        rc = ws_build(ctx, w, id, &tm, emit, emit_ctx, d);
     cJSON_Delete(tree);
     return rc;
 }
