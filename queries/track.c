@@ -14,6 +14,7 @@
 
 #define MAX_LOGONS 4096            /* logon events considered per chunk */
 #define PAIR_WALK 4000             /* user-index events walked to find a logoff */
+#define PAIR_HORIZON (INT64_C(86400) * IPL_US_PER_SEC) /* at an instant: how far past it to look */
 #define SESSIONLESS_SPAN (INT64_C(10) * 3600 * IPL_US_PER_SEC) /* a ticket's default lifetime */
 
 int ipl_kind_is_logon(unsigned k)
@@ -72,18 +73,30 @@ static int find_logoff(tctx *c, logon *l)
         return IPL_OK;
     uint8_t k[4] = {(uint8_t)(uid >> 24), (uint8_t)(uid >> 16), (uint8_t)(uid >> 8), (uint8_t)uid};
     ipl_ixcur *cur;
-    int err = ipl_ixcur_open(c->t, IPL_IX_USER, k, k, l->ts, INT64_MAX, 0, &cur, c->d);
+    ipl_evcur *evc;
+    /* at an instant only a logoff up to a day after it matters (shown when it is near) */
+    int64_t until = c->instant && c->o->from < INT64_MAX - PAIR_HORIZON ? c->o->from + PAIR_HORIZON
+                                                                         : INT64_MAX;
+    int err = ipl_ixcur_open(c->t, IPL_IX_USER, k, k, l->ts, until, 0, &cur, c->d);
     if (err)
         return err;
+    if ((err = ipl_evcur_open(c->t, &evc, c->d))) {
+        ipl_ixcur_close(cur);
+        return err;
+    }
     ipl_ixent e;
     int walked = 0;
     while ((err = ipl_ixcur_next(cur, &e, c->d)) == IPL_OK && walked++ < PAIR_WALK) {
         ipl_event ev;
+        ipl_rawev raw;
         if (e.seq <= l->seq && e.ts == l->ts)
+            continue;
+        /* the kind from the raw record first: most of a user's events are not logoffs */
+        if (ipl_evcur_get(evc, e.seq, &raw, NULL) || !ipl_kind_is_logoff(raw.kind))
             continue;
         if ((err = ipl_store_get(c->t, e.seq, &ev, c->d)))
             break;
-        if (!ipl_kind_is_logoff(ev.kind) || !str_eq(ev.server, l->server))
+        if (!str_eq(ev.server, l->server))
             continue;
         size_t n;
         const char *key = ipl_event_attr(&ev, IPL_A_LOGON_ID, &n);
@@ -95,6 +108,7 @@ static int find_logoff(tctx *c, logon *l)
             break;
         }
     }
+    ipl_evcur_close(evc);
     ipl_ixcur_close(cur);
     return err == IPL_ENOTFOUND ? IPL_OK : err;
 }
@@ -183,13 +197,18 @@ static const char *other_addrs(tctx *c, const ipl_track_row *r, int64_t lo, int6
             continue;
         uint8_t k[4] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
         ipl_ixcur *cur;
+        ipl_evcur *evc;
         if (ipl_ixcur_open(c->t, i == 2 ? IPL_IX_HOST : IPL_IX_MAC, k, k, lo, hi, 0, &cur, NULL))
             continue;
+        if (ipl_evcur_open(c->t, &evc, NULL)) {
+            ipl_ixcur_close(cur);
+            continue;
+        }
         ipl_ixent e;
         int walked = 0;
         while (nseen < 8 && walked++ < 2000 && ipl_ixcur_next(cur, &e, NULL) == IPL_OK) {
-            ipl_event ev;
-            if (ipl_store_get(c->t, e.seq, &ev, NULL) || !ev.has_ip || memcmp(ev.ip, r->ip, 16) == 0)
+            ipl_rawev ev;   /* raw: no dictionary lookups for events that are skipped */
+            if (ipl_evcur_get(evc, e.seq, &ev, NULL) || !ev.has_ip || memcmp(ev.ip, r->ip, 16) == 0)
                 continue;
             if (!ipl_kind_opens_lease(ev.kind))
                 continue;
@@ -205,6 +224,7 @@ static const char *other_addrs(tctx *c, const ipl_track_row *r, int64_t lo, int6
             if (w > 0 && (size_t)w < sizeof buf - off)
                 off += (size_t)w;
         }
+        ipl_evcur_close(evc);
         ipl_ixcur_close(cur);
     }
     return off ? ipl_arena_strndup(c->a, buf, off) : NULL;
