@@ -158,10 +158,20 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
     X(IPL_A_NAS_ID,      96, "nas_id",      1)          \
     X(IPL_A_POLICY,      97, "policy",      1)          \
     X(IPL_A_FRAMED_PREFIX, 98, "framed_ipv6_prefix", 0) \
-    X(IPL_A_NAS_PORT_TYPE, 99, "nas_port_type", 1)
+    X(IPL_A_NAS_PORT_TYPE, 99, "nas_port_type", 1)      \
+    X(IPL_A_PURGE_KINDS, 100, "purge.kinds", 0)         \
+    X(IPL_A_PURGE_SOURCES, 101, "purge.sources", 0)     \
+    X(IPL_A_PURGE_HELD,  102, "purge.held",  0)         \
+    X(IPL_A_BYTES,       103, "bytes",       0)         \
+    X(IPL_A_SPAN,        104, "span",        0)         \
+    X(IPL_A_CHAIN_BEFORE, 105, "chain.before", 0)       \
+    X(IPL_A_CHAIN_AFTER, 106, "chain.after", 0)         \
+    X(IPL_A_ORIGIN,      107, "origin",      0)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
  *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
- *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo */
+ *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo
+ *   (100-107 retention: a purge's counts per kind/source/hold, record bytes, time span, chain
+ *   heads before and after; "origin" = source#line of an event re-imported from an export) */
 
 enum ipl_attr_key {
     IPL_A_NONE = 0,

@@ -4,6 +4,7 @@
 #include "engine/store_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,15 @@ static int with_write(ipl_store *st, wfn fn, void *ctx, ipl_diag *d)
     for (int attempt = 0; attempt < 40; attempt++) {
         MDB_txn *txn;
         int err = IPL_OK, rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) {  /* another writer (an ingest) grew the map: adopt its size */
+            MDB_envinfo info;
+            if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0) {
+                mdb_env_info(st->env, &info);
+                if (info.me_mapsize > st->map_size)
+                    st->map_size = info.me_mapsize;
+                rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+            }
+        }
         if (rc)
             return ipl_store_mdb_err(d, rc, "begin a write", st->dir);
         rc = fn(st, txn, ctx, &err, d);
@@ -76,35 +86,105 @@ static int with_write(ipl_store *st, wfn fn, void *ctx, ipl_diag *d)
 
 /* ---- delete ---- */
 
+/* The accumulator as bytes (layout in maint.h): a purge's progress record carries it, so a purge
+ * killed between two batches resumes with the exact digest and counts. */
+_Static_assert(IPL_PURGE_ACC_STATE == 1 + IPL_CHAIN_STATE + 6 * 8 + 256 * 8, "accumulator layout");
+
+void ipl_purge_acc_save(const ipl_purge_acc *a, uint8_t out[IPL_PURGE_ACC_STATE])
+{
+    uint8_t *p = out;
+    *p++ = 1;
+    ipl_chain_save(&a->digest, p);
+    p += IPL_CHAIN_STATE;
+    const uint64_t v[6] = {a->count, a->bytes, a->first_seq, a->last_seq, (uint64_t)a->first_ts,
+                           (uint64_t)a->last_ts};
+    for (int i = 0; i < 6; i++, p += 8)
+        ipl_be64(p, v[i]);
+    for (int i = 0; i < 256; i++, p += 8)
+        ipl_be64(p, a->per_kind[i]);
+}
+
+int ipl_purge_acc_load(ipl_purge_acc *a, const void *in, size_t n)
+{
+    const uint8_t *p = in;
+    ipl_purge_acc x;
+    memset(&x, 0, sizeof x);
+    if (n != IPL_PURGE_ACC_STATE || p[0] != 1 || ipl_chain_load(&x.digest, p + 1, IPL_CHAIN_STATE))
+        return IPL_ECORRUPT;
+    p += 1 + IPL_CHAIN_STATE;
+    x.count = ipl_get_be64(p);
+    x.bytes = ipl_get_be64(p + 8);
+    x.first_seq = ipl_get_be64(p + 16);
+    x.last_seq = ipl_get_be64(p + 24);
+    x.first_ts = (int64_t)ipl_get_be64(p + 32);
+    x.last_ts = (int64_t)ipl_get_be64(p + 40);
+    p += 48;
+    for (int i = 0; i < 256; i++, p += 8)
+        x.per_kind[i] = ipl_get_be64(p);
+    *a = x;
+    return IPL_OK;
+}
+
 typedef struct delctx {
     const uint64_t *seqs;
     size_t n;
+    const ipl_purge_acc *base; /* the caller's accumulator before this batch */
     ipl_purge_acc acc;          /* a working copy: committed into the caller's only on success */
     const char *kv_ns, *kv_key;
     const void *kv_val;
     size_t kv_len;
 } delctx;
 
+/* One index entry to remove. A batch's entries are sorted by (index, key, value) and removed
+ * through one cursor per index: neighbouring removals share pages (LMDB's cursor skips the
+ * descent from the root when the key is on its current page) instead of each one descending. */
+typedef struct delent {
+    uint8_t db, klen;
+    uint8_t key[16];
+    uint8_t val[IPL_IXVAL];
+} delent;
+
+static int delent_cmp(const void *a, const void *b)
+{
+    const delent *x = a, *y = b;
+    if (x->db != y->db)
+        return x->db < y->db ? -1 : 1;
+    if (x->klen != y->klen)
+        return x->klen < y->klen ? -1 : 1;
+    int c = memcmp(x->key, y->key, x->klen);
+    return c ? c : memcmp(x->val, y->val, IPL_IXVAL);
+}
+
 static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
 {
     delctx *x = c;
-    int rc;
+    int rc = 0;
+    size_t nent = 0;
+    MDB_cursor *cur = NULL;
+    delent *ents = malloc((x->n ? x->n : 1) * (IPL_IX__COUNT + 1) * sizeof *ents);
+    if (!ents) {
+        *err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        return 0;
+    }
+    x->acc = *x->base;          /* every attempt (with_write retries on MAP_FULL) starts afresh */
     for (size_t i = 0; i < x->n; i++) {
         uint8_t kb[8];
         ipl_be64(kb, x->seqs[i]);
         MDB_val k = {8, kb}, v;
         rc = mdb_get(txn, st->dbi[DB_EVENTS], &k, &v);
-        if (rc == MDB_NOTFOUND)
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
             continue;
+        }
         if (rc)
-            return rc;
+            goto out;
         ipl_rec r;
         ipl_rec_keys keys;
         if (ipl_record_decode(v.mv_data, v.mv_size, &r) ||
             ipl_rec_index_keys(st, txn, &r, &keys)) {
             *err = ipl_diag_set(d, IPL_ECORRUPT, "event %llu in store '%s' is corrupt: run "
                                 "'ipledger verify'", (unsigned long long)x->seqs[i], st->dir);
-            return 0;
+            goto out;
         }
         /* digest and count before the record's page changes */
         uint8_t hdr[12];
@@ -123,34 +203,59 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             x->acc.first_ts = r.ts;
         if (r.ts > x->acc.last_ts)
             x->acc.last_ts = r.ts;
-        uint8_t val[IPL_IXVAL];
-        ipl_ixval_pack(val, r.ts, x->seqs[i]);
         for (int j = 0; j <= IPL_IX__COUNT; j++) {
             if (!keys.has[j])
                 continue;
-            MDB_val ik = {keys.len[j], keys.key[j]}, iv = {IPL_IXVAL, val};
-            rc = mdb_del(txn, st->dbi[keys.dbi[j]], &ik, &iv);
-            if (rc && rc != MDB_NOTFOUND)
-                return rc;
+            delent *e = &ents[nent++];
+            e->db = (uint8_t)keys.dbi[j];
+            e->klen = (uint8_t)keys.len[j];
+            memcpy(e->key, keys.key[j], keys.len[j]);
+            ipl_ixval_pack(e->val, r.ts, x->seqs[i]);
         }
         if ((rc = mdb_del(txn, st->dbi[DB_EVENTS], &k, NULL)))
-            return rc;
+            goto out;
+    }
+    qsort(ents, nent, sizeof *ents, delent_cmp);
+    for (size_t i = 0; i < nent; i++) {
+        if (i == 0 || ents[i].db != ents[i - 1].db) {
+            if (cur)
+                mdb_cursor_close(cur);
+            cur = NULL;
+            if ((rc = mdb_cursor_open(txn, st->dbi[ents[i].db], &cur)))
+                goto out;
+        }
+        MDB_val ik = {ents[i].klen, ents[i].key}, iv = {IPL_IXVAL, ents[i].val};
+        rc = mdb_cursor_get(cur, &ik, &iv, MDB_GET_BOTH);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc || (rc = mdb_cursor_del(cur, 0)))
+            goto out;
     }
     if (x->kv_ns && x->kv_key && st->has_kv) {
         char key[512];
         size_t nl = strlen(x->kv_ns), kl = strlen(x->kv_key);
-        if (nl + 1 + kl > sizeof key) {
-            *err = ipl_diag_set(d, IPL_ELIMIT, "progress key too long");
-            return 0;
+        if (nl + 1 + kl > sizeof key || x->kv_len > ((size_t)1 << 20)) {
+            *err = ipl_diag_set(d, IPL_ELIMIT, "progress record too long");
+            goto out;
         }
         memcpy(key, x->kv_ns, nl);
         key[nl] = '\0';
         memcpy(key + nl + 1, x->kv_key, kl);
-        MDB_val k = {nl + 1 + kl, key}, v = {x->kv_len, (void *)x->kv_val};
-        if ((rc = mdb_put(txn, st->dbi[DB_KV], &k, &v, 0)))
-            return rc;
+        /* the caller's bytes, then the accumulator after this batch */
+        MDB_val k = {nl + 1 + kl, key}, v = {x->kv_len + IPL_PURGE_ACC_STATE, NULL};
+        if ((rc = mdb_put(txn, st->dbi[DB_KV], &k, &v, MDB_RESERVE)))
+            goto out;
+        if (x->kv_len)
+            memcpy(v.mv_data, x->kv_val, x->kv_len);
+        ipl_purge_acc_save(&x->acc, (uint8_t *)v.mv_data + x->kv_len);
     }
-    return 0;
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    free(ents);
+    return rc;
 }
 
 int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_acc *acc,
@@ -159,15 +264,12 @@ int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_ac
 {
     if (st->flags & IPL_STORE_RDONLY)
         return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
-    delctx x = {seqs, n, *acc, kv_ns, kv_key, kv_val, kv_len};
-    for (;;) {
-        x.acc = *acc;
-        int err = with_write(st, del_fn, &x, d);
-        if (err)
-            return err;
-        *acc = x.acc;
-        return IPL_OK;
-    }
+    delctx x = {seqs, n, acc, *acc, kv_ns, kv_key, kv_val, kv_len};
+    int err = with_write(st, del_fn, &x, d);
+    if (err)
+        return err;
+    *acc = x.acc;
+    return IPL_OK;
 }
 
 /* ---- re-seal ---- */
@@ -341,22 +443,97 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* Two independent 64-bit hashes of an index entry (index number, key, value). */
+/* Two independent 64-bit hashes of an index entry (index number, key of 4 or 16 bytes, value):
+ * products of the words with odd constants, combined two different ways, then mixed. */
 static void entry_hash(int ix, const void *key, size_t klen, const void *val, uint64_t h[2])
 {
-    uint64_t a = 1469598103934665603ULL ^ (uint64_t)ix, b = 0x9e3779b97f4a7c15ULL + (uint64_t)ix;
-    const uint8_t *p = key;
-    for (size_t i = 0; i < klen; i++) {
-        a = (a ^ p[i]) * 1099511628211ULL;
-        b = (b + p[i]) * 0xff51afd7ed558ccdULL;
+    uint64_t w0 = 0, w1 = 0, v0, v1 = 0;
+    uint32_t k4;
+    if (klen == 16) {
+        memcpy(&w0, key, 8);
+        memcpy(&w1, (const uint8_t *)key + 8, 8);
+    } else if (klen == 4) {
+        memcpy(&k4, key, 4);
+        w0 = k4;
+    } else {                     /* not an index key of this store: still hashed, never equal */
+        memcpy(&w0, key, klen < 8 ? klen : 8);
+        w1 = (uint64_t)klen << 32;
     }
-    p = val;
-    for (size_t i = 0; i < IPL_IXVAL; i++) {
-        a = (a ^ p[i]) * 1099511628211ULL;
-        b = (b + p[i]) * 0xff51afd7ed558ccdULL;
-    }
+    memcpy(&v0, val, 8);
+    memcpy(&v1, (const uint8_t *)val + 8, 4);
+    uint64_t tag = (uint64_t)ix << 8 | (uint64_t)klen;
+    uint64_t a = (w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL) ^
+                 (v0 * 0x165667b19e3779f9ULL) ^ (v1 * 0x27d4eb2f165667c5ULL) ^ (tag * 0xff51afd7ed558ccdULL);
+    uint64_t b = (w0 + 0x85ebca77c2b2ae63ULL) * 0xd6e8feb86659fd93ULL + (w1 ^ 0xa0761d6478bd642fULL) *
+                 0xe7037ed1a0b428dbULL + (v0 + 0x8ebc6af09c88c6e3ULL) * 0x589965cc75374cc3ULL +
+                 (v1 ^ tag) * 0x1d8e4e27c47d124fULL;
     h[0] = mix64(a);
-    h[1] = mix64(b ^ (uint64_t)klen);
+    h[1] = mix64(b ^ (b >> 29));
+}
+
+/* Folded host and user ids by dictionary id: verify asks for the same few thousand strings
+ * millions of times, and each answer otherwise costs two dictionary lookups. */
+typedef struct foldmemo {
+    uint32_t *f;                /* f[id]: the folded id (ids are never 0), 0: not known yet */
+    uint32_t  n;
+} foldmemo;
+
+static void memo_init(foldmemo *m, ipl_store *st, MDB_txn *txn)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    memset(m, 0, sizeof *m);
+    if (mdb_cursor_open(txn, st->dbi[DB_DICT_I], &c))
+        return;
+    if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 4) {
+        uint32_t max = ipl_get_be32(k.mv_data);
+        if (max < ((uint32_t)1 << 26) && (m->f = calloc((size_t)max + 1, sizeof *m->f)))
+            m->n = max + 1;
+    }
+    mdb_cursor_close(c);
+}
+
+static int memo_get(const foldmemo *m, uint32_t id, uint32_t *folded)
+{
+    if (!id) {
+        *folded = 0;
+        return 1;
+    }
+    if (id >= m->n || !m->f[id])
+        return 0;
+    *folded = m->f[id];
+    return 1;
+}
+
+/* ipl_rec_index_keys, with the folded ids from the memo when it has them. */
+static int rec_keys(ipl_store *st, MDB_txn *txn, ipl_rec *r, ipl_rec_keys *k, foldmemo *m)
+{
+    uint32_t fh, fu, host = r->host, user = r->user;
+    if (memo_get(m, host, &fh) && memo_get(m, user, &fu)) {
+        r->host = r->user = 0;
+        int rc = ipl_rec_index_keys(st, txn, r, k);
+        r->host = host;
+        r->user = user;
+        if (rc)
+            return rc;
+        if (fh) {
+            k->has[IPL_IX_HOST] = 1;
+            ipl_be32(k->key[IPL_IX_HOST], fh);
+        }
+        if (fu) {
+            k->has[IPL_IX_USER] = 1;
+            ipl_be32(k->key[IPL_IX_USER], fu);
+        }
+        return IPL_OK;
+    }
+    int rc = ipl_rec_index_keys(st, txn, r, k);
+    if (rc == IPL_OK && m->f) {
+        if (host && host < m->n && k->has[IPL_IX_HOST])
+            m->f[host] = ipl_get_be32(k->key[IPL_IX_HOST]);
+        if (user && user < m->n && k->has[IPL_IX_USER])
+            m->f[user] = ipl_get_be32(k->key[IPL_IX_USER]);
+    }
+    return rc;
 }
 
 static const int ix_dbs[IPL_IX__COUNT] = {DB_IX_IP, DB_IX_MAC, DB_IX_HOST, DB_IX_USER, DB_IX_TIME};
@@ -455,6 +632,93 @@ static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r
     return 0;
 }
 
+/* The multiset hashes of every index as it is, a page of duplicates at a time. Runs in a second
+ * thread on a read transaction of the same snapshot as the events pass, when it can have one. */
+typedef struct ixpass {
+    ipl_store *st;
+    MDB_txn   *txn;
+    uint64_t   actual[IPL_IX__COUNT][2];
+    uint64_t   entries;
+    int        rc;
+} ixpass;
+
+static int index_hashes(ixpass *x)
+{
+    for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
+        MDB_cursor *c;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(x->txn, x->st->dbi[ix_dbs[ix]], &c);
+        if (rc)
+            return rc;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)) {
+            uint8_t key[16];
+            size_t klen = k.mv_size < sizeof key ? k.mv_size : sizeof key;
+            memcpy(key, k.mv_data, klen);
+            /* a key with one value has no duplicate page (and LMDB may still hold the previous
+             * key's duplicate cursor): take its value as a page of one */
+            MDB_val kk = k, page = v;
+            size_t ndup = 0;
+            int r2 = mdb_cursor_count(c, &ndup);
+            if (r2 == 0 && ndup > 1)
+                r2 = mdb_cursor_get(c, &kk, &page, MDB_GET_MULTIPLE);
+            else if (r2 == 0) {
+                if (page.mv_size % IPL_IXVAL == 0) {
+                    uint64_t h[2];
+                    entry_hash(ix, key, k.mv_size, page.mv_data, h);
+                    x->actual[ix][0] += h[0];
+                    x->actual[ix][1] += h[1];
+                    x->entries++;
+                }
+                continue;               /* the cursor is on the key: MDB_NEXT_NODUP goes on */
+            }
+            while (r2 == 0) {
+                if (page.mv_size % IPL_IXVAL == 0)   /* else: left out, the sums then disagree */
+                    for (size_t off = 0; off < page.mv_size; off += IPL_IXVAL) {
+                        uint64_t h[2];
+                        entry_hash(ix, key, k.mv_size, (const uint8_t *)page.mv_data + off, h);
+                        x->actual[ix][0] += h[0];
+                        x->actual[ix][1] += h[1];
+                        x->entries++;
+                    }
+                r2 = mdb_cursor_get(c, &kk, &page, MDB_NEXT_MULTIPLE);
+            }
+            if (r2 != MDB_NOTFOUND) {
+                mdb_cursor_close(c);
+                return r2;
+            }
+            kk.mv_size = klen;               /* back on the key, then to the next one */
+            kk.mv_data = key;
+            if ((rc = mdb_cursor_get(c, &kk, &page, MDB_SET)))
+                break;
+        }
+        mdb_cursor_close(c);
+        if (rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+static void *index_thread(void *arg)
+{
+    ixpass *x = arg;
+    x->rc = index_hashes(x);
+    return NULL;
+}
+
+/* A second read transaction on the snapshot of `txn`; NULL when a commit came between the two
+ * (then one thread does both passes). */
+static MDB_txn *same_snapshot(ipl_store *st, MDB_txn *txn)
+{
+    MDB_txn *t2;
+    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t2))
+        return NULL;
+    if (mdb_txn_id(t2) == mdb_txn_id(txn))
+        return t2;
+    mdb_txn_abort(t2);
+    return NULL;
+}
+
 int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p, void *pctx,
                      ipl_diag *d)
 {
@@ -471,6 +735,19 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
     }
     if (rc)
         return ipl_store_mdb_err(d, rc, "begin a read", st->dir);
+    ixpass ixp;
+    pthread_t thr;
+    int threaded = 0;
+    memset(&ixp, 0, sizeof ixp);
+    ixp.st = st;
+    if ((ixp.txn = same_snapshot(st, txn))) {
+        if (pthread_create(&thr, NULL, index_thread, &ixp) == 0) {
+            threaded = 1;
+        } else {
+            mdb_txn_abort(ixp.txn);
+            ixp.txn = NULL;
+        }
+    }
     uint64_t pending = 0;
     meta_u64(txn, st, "reseal.from", &pending);
     r->reseal_pending = pending;
@@ -479,10 +756,11 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
 
     ipl_sha256_ctx s;
     uint32_t upto = 0;
+    foldmemo memo;
+    memo_init(&memo, st, txn);
     ipl_sha256_init(&s);
-    uint64_t expect[IPL_IX__COUNT][2], actual[IPL_IX__COUNT][2];
+    uint64_t expect[IPL_IX__COUNT][2];
     memset(expect, 0, sizeof expect);
-    memset(actual, 0, sizeof actual);
     MDB_val k, v, ck, cv;
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ec)) ||
         (rc = mdb_cursor_open(txn, st->dbi[DB_CHAIN], &cc)))
@@ -537,7 +815,7 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
                 crc = mdb_cursor_get(cc, &ck, &cv, MDB_NEXT);
             }
         }
-        if (ipl_rec_index_keys(st, txn, &rec, &keys)) {
+        if (rec_keys(st, txn, &rec, &keys, &memo)) {
             problem(r, "event %llu names a host or user whose index key is missing", (unsigned long long)seq);
             continue;
         }
@@ -571,27 +849,22 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
             r->first_bad_seq = prev_cp + 1;
         }
     }
-    /* the indexes as they are */
-    for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
-        MDB_cursor *c;
-        if ((rc = mdb_cursor_open(txn, st->dbi[ix_dbs[ix]], &c)))
-            goto mdb_fail;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            uint64_t h[2];
-            if (v.mv_size != IPL_IXVAL)
-                continue; /* counted as a mismatch below */
-            entry_hash(ix, k.mv_data, k.mv_size, v.mv_data, h);
-            actual[ix][0] += h[0];
-            actual[ix][1] += h[1];
-            r->index_entries++;
-        }
-        mdb_cursor_close(c);
-        if (rc != MDB_NOTFOUND)
-            goto mdb_fail;
-        if ((expect[ix][0] != actual[ix][0] || expect[ix][1] != actual[ix][1]) &&
+    /* the indexes as they are: the second thread's sums (or this thread's, without one) */
+    if (threaded) {
+        pthread_join(thr, NULL);
+        threaded = 0;
+    } else {
+        ixp.txn = txn;
+        ixp.rc = index_hashes(&ixp);
+        ixp.txn = NULL;
+    }
+    if ((rc = ixp.rc))
+        goto mdb_fail;
+    r->index_entries = ixp.entries;
+    for (int ix = 0; ix < IPL_IX__COUNT; ix++)
+        if ((expect[ix][0] != ixp.actual[ix][0] || expect[ix][1] != ixp.actual[ix][1]) &&
             (rc = exact_index(st, txn, ix, r)))
             goto mdb_fail;
-    }
     rc = 0;
     goto out;
 mdb_fail:
@@ -601,6 +874,11 @@ out:
         mdb_cursor_close(ec);
     if (cc)
         mdb_cursor_close(cc);
+    free(memo.f);
+    if (threaded)
+        pthread_join(thr, NULL);
+    if (ixp.txn)
+        mdb_txn_abort(ixp.txn);
     mdb_txn_abort(txn);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -3,8 +3,9 @@
  * Deleting events. ipl_store_delete removes events and every index entry pointing to them in one
  * write transaction; callers pass bounded batches (a few thousand seqs) so no transaction runs
  * long and ingest and queries go on in between. The removed records are digested (SHA-256 over
- * `seq | record` in the order given) and counted per kind into an accumulator that the caller
- * keeps across batches; the digest goes into the audit event of the purge.
+ * `BE64 seq | BE32 length | record` in the order given) and counted per kind into an accumulator
+ * that the caller keeps across batches; the digest goes into the audit event of the purge. The
+ * batch's index entries are removed sorted, through one cursor per index.
  *
  * Re-sealing. Deleting events breaks the recorded chain state after them, so a purge ends with
  * ipl_store_reseal(from = first deleted seq): the chain is replayed over the remaining events from
@@ -16,8 +17,9 @@
  *
  * Verify. Replays the chain over the whole log and compares it with every checkpoint and the
  * head; checks that every index entry points to a live event with that key and time, and that
- * every event is in every index it belongs to (multiset hashes first, then an exact pass to name
- * the first bad entry when they differ).
+ * every event is in every index it belongs to (multiset hashes first, the index side computed by
+ * a second thread on a read transaction of the same snapshot, then an exact pass to name the
+ * first bad entry when they differ).
  */
 #ifndef IPL_MAINT_H
 #define IPL_MAINT_H
@@ -38,8 +40,17 @@ typedef struct ipl_purge_acc {
 } ipl_purge_acc;
 
 void ipl_purge_acc_init(ipl_purge_acc *a);
+/* The accumulator as bytes and back (a purge's progress record): version 1 | SHA-256 state (105
+ * bytes, as the chain's) | count, bytes, first_seq, last_seq, first_ts, last_ts | per_kind[256],
+ * integers BE64. ipl_purge_acc_load returns IPL_ECORRUPT for anything else. */
+#define IPL_PURGE_ACC_STATE (1 + 105 + 6 * 8 + 256 * 8)
+void ipl_purge_acc_save(const ipl_purge_acc *a, uint8_t out[IPL_PURGE_ACC_STATE]);
+int  ipl_purge_acc_load(ipl_purge_acc *a, const void *in, size_t n);
 /* Deletes the given events (missing ones are skipped: a rerun after a crash is harmless).
- * Optional kv write in the same transaction (progress of the caller): ns/key NULL for none. */
+ * Optional kv write in the same transaction (progress of the caller): ns/key NULL for none. The
+ * value written is kv_val's kv_len bytes (at most 1 MiB) followed by the accumulator's state
+ * after this batch (IPL_PURGE_ACC_STATE bytes): the digest of the removed records cannot be
+ * known before the transaction, and a resumed purge needs it exactly. */
 int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_acc *acc,
                      const char *kv_ns, const char *kv_key, const void *kv_val, size_t kv_len,
                      ipl_diag *d);

@@ -691,6 +691,15 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     MDB_cursor *cur = NULL;
     *mdb_rc = 0;
     rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* another process (a purge, a second ingest) grew the map: adopt its size */
+        MDB_envinfo ei;
+        if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0) {
+            if (mdb_env_info(st->env, &ei) == 0 && ei.me_mapsize > st->map_size)
+                st->map_size = ei.me_mapsize;
+            rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
+        }
+    }
     if (rc) {
         *mdb_rc = rc;
         err = ipl_store_mdb_err(d, rc, "begin a write", st->dir);

@@ -20,6 +20,7 @@ extern const ipl_parser ipl_parser_mswin_dhcp_events;
 extern const ipl_parser ipl_parser_dnsmasq;
 extern const ipl_parser ipl_parser_dnsmasq_leases;
 extern const ipl_parser ipl_parser_sshd;
+extern const ipl_parser ipl_parser_ipledger_ndjson;
 
 static const ipl_parser *const registry[] = {
     &ipl_parser_mswin_dhcp,
@@ -39,6 +40,7 @@ static const ipl_parser *const registry[] = {
     &ipl_parser_dnsmasq,
     &ipl_parser_dnsmasq_leases,
     &ipl_parser_sshd,
+    &ipl_parser_ipledger_ndjson,
 };
 
 const ipl_parser *const *ipl_parsers(size_t *count)

@@ -47,7 +47,19 @@ int cmd_quarantine(int argc, char **argv);
 int cmd_formats(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_track(int argc, char **argv);
+int cmd_purge(int argc, char **argv);       /* cmd_retention.c */
+int cmd_retention(int argc, char **argv);
+int cmd_hold(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_asm(int argc, char **argv);         /* cmd_asm.c */
+int cmd_serve(int argc, char **argv);       /* cmd_serve.c */
+int cmd_tail(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

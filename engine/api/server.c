@@ -1,0 +1,1753 @@
+/* engine/api/server.c — the `ipledger serve` event loop: HTTP API (evhttp), live tail (SSE),
+ * live ingest (syslog UDP/TCP, file follow), /metrics, signals. libevent lives here only.
+ *
+ *   HTTP request -> limits (URI, headers, body, connections, time) -> route -> bearer token ->
+ *   permission (403 names it; the denial is recorded as an auth.fail event) -> handler
+ *
+ *   syslog datagram / TCP frame ─┐
+ *   file follow (timer)          ├─> the one pending batch ──(commit_ms / batch_events)──> store
+ *   API writes (commit at once) ─┘                                      │
+ *                                           tail clients <── pump ──────┘ (and a 10 ms poll for
+ *                                                                          other writers)
+ * One writer: everything above runs on the loop thread. Handlers are short: a read transaction
+ * per request, results streamed through ipl_api_write (bounded by limits.response_bytes); tail
+ * clients are paused when their output queue passes limits.stream_buffer and dropped after
+ * limits.stalled_seconds without progress.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include <cJSON.h>
+
+#ifdef IPL_HAVE_TLS   /* set by CMake when libevent_openssl is linked (docs/design/server.md) */
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
+
+#include "engine/api/api.h"
+#include "engine/arena.h"
+#include "engine/ingest.h"
+#include "engine/err.h"
+#include "engine/sha256.h"
+#include "engine/tz.h"
+
+#define MAX_ROUTES   48
+#define NBUCKETS     12
+#define MAX_SOURCES  64
+#define COMMIT_RING  128
+#define TAIL_BATCH   2000       /* events one client gets per pump */
+#define CHUNK_BYTES  (64 * 1024)
+
+static const double buckets[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                         0.25, 0.5, 1, 1e300};
+
+typedef struct histo { uint64_t n[NBUCKETS]; uint64_t count; double sum; } histo;
+
+static void histo_add(histo *h, double s)
+{
+    for (int i = 0; i < NBUCKETS; i++)
+        if (s <= buckets[i]) { h->n[i]++; break; }
+    h->count++;
+    h->sum += s;
+}
+
+typedef struct route {
+    ipl_api_route rt;
+    char method[8], path[64];
+    histo lat;
+    uint64_t status[6];          /* by hundreds: 1xx..5xx */
+} route;
+
+typedef struct src_count { char name[256]; uint64_t events, quarantined; } src_count;
+
+typedef struct tail_client {
+    struct tail_client *next;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    uint64_t last;               /* last seq considered */
+    uint8_t  kinds[256];
+    ipl_principal p;
+    ipl_scope_map *map;          /* owned, NULL when global */
+    int64_t  stalled_since, last_write;   /* monotonic µs */
+} tail_client;
+
+typedef struct conn { struct evhttp_connection *evcon; } conn;
+
+typedef struct sl_stream {       /* per syslog transport */
+    const char *name;            /* "syslog:udp" */
+    ipl_source_pos pos;
+    void *state;
+} sl_stream;
+
+struct ipl_server {
+    ipl_store *st;
+    ipl_server_conf conf;
+    ipl_server_opts o;
+    struct event_base *base;
+    struct evhttp *http;
+    int port;
+    route routes[MAX_ROUTES];
+    size_t nroutes;
+    ipl_batch *pending;
+    int pending_dirty;
+    int64_t pending_since;       /* monotonic µs of the oldest pending item */
+    struct event *commit_ev, *tail_ev, *follow_ev, *sig[3], *udp_ev;
+    evutil_socket_t udp_fd;
+    struct evconnlistener *tcp_l;
+    size_t tcp_conns;
+    tail_client *tails;
+    size_t ntails;
+    conn *conns;
+    size_t nconns;
+    ipl_scope_map *map;          /* scratch for the current request */
+    /* syslog */
+    const ipl_parser *syslog;
+    ipl_tz *sl_tz;
+    ipl_arena arena;
+    sl_stream sl[2];
+    ipl_tz *follow_tz[IPL_FOLLOW_MAX];
+    /* metrics */
+    src_count src[MAX_SOURCES];
+    size_t nsrc;
+    uint64_t denied, unauthenticated, commits, commit_failures, syslog_frames_bad, dropped_clients;
+    uint64_t rejected_conns;
+    double lag;
+    histo tail_lat;
+    struct { uint64_t first, last; int64_t at; } ring[COMMIT_RING];
+    size_t ring_pos;
+    int stopping;
+#ifdef IPL_HAVE_TLS
+    SSL_CTX *ssl;
+#endif
+};
+
+struct ipl_api_req {
+    ipl_server *s;
+    struct evhttp_request *req;
+    struct evkeyvalq params;
+    ipl_principal p;
+    ipl_rtxn *t;
+    int64_t now;
+    int started, failed, status;
+    size_t sent;
+    struct evbuffer *chunk;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t real_clock(void *ctx)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_us(const ipl_server *s) { return s->o.clock(s->o.clock_ctx); }
+
+static void logf_(ipl_server *s, const char *fmt, ...) IPL_PRINTF(2, 3);
+static void logf_(ipl_server *s, const char *fmt, ...)
+{
+    if (!s->o.log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    s->o.log(s->o.log_ctx, line);
+}
+
+static src_count *src_get(ipl_server *s, const char *name)
+{
+    for (size_t i = 0; i < s->nsrc; i++)
+        if (strcmp(s->src[i].name, name) == 0)
+            return &s->src[i];
+    if (s->nsrc == MAX_SOURCES)
+        return &s->src[MAX_SOURCES - 1];     /* the last row collects the overflow */
+    src_count *c = &s->src[s->nsrc++];
+    snprintf(c->name, sizeof c->name, "%s", name);
+    return c;
+}
+
+/* ---- events as JSON (tail) ---- */
+static char *event_json(const ipl_event *ev)
+{
+    cJSON *j = cJSON_CreateObject();
+    char buf[IPL_TIME_BUF + IPL_IP_TEXT];
+    char *out = NULL;
+    if (!j)
+        return NULL;
+    cJSON_AddNumberToObject(j, "seq", (double)ev->seq);
+    ipl_time_format(ev->ts, buf, sizeof buf);
+    cJSON_AddStringToObject(j, "ts", buf);
+    cJSON_AddStringToObject(j, "kind", ipl_kind_name(ev->kind));
+    if (ev->has_ip) {
+        ipl_ip_format(ev->ip, buf, sizeof buf);
+        cJSON_AddStringToObject(j, "ip", buf);
+    }
+    if (ev->mac) cJSON_AddStringToObject(j, "mac", ev->mac);
+    if (ev->duid) cJSON_AddStringToObject(j, "duid", ev->duid);
+    if (ev->host) cJSON_AddStringToObject(j, "host", ev->host);
+    if (ev->user) cJSON_AddStringToObject(j, "user", ev->user);
+    if (ev->server) cJSON_AddStringToObject(j, "server", ev->server);
+    if (ev->source) cJSON_AddStringToObject(j, "source", ev->source);
+    cJSON_AddNumberToObject(j, "line", (double)ev->line);
+    cJSON *a = cJSON_AddObjectToObject(j, "attrs");
+    for (uint32_t i = 0; a && i < ev->nattr; i++) {
+        const char *name = ipl_attr_name(ev->attr[i].key);
+        char tmp[IPL_ATTR_VAL_MAX + 1];
+        size_t n = ev->attr[i].len > IPL_ATTR_VAL_MAX ? IPL_ATTR_VAL_MAX : ev->attr[i].len;
+        memcpy(tmp, ev->attr[i].val, n);
+        tmp[n] = '\0';
+        cJSON_AddStringToObject(a, name ? name : "unknown", tmp);
+    }
+    out = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return out;
+}
+
+/* ---- the write queue ---- */
+static void tail_pump(ipl_server *s);
+
+static void flush(ipl_server *s)
+{
+    if (!s->pending_dirty)
+        return;
+    for (int i = 0; i < 2; i++)
+        if (s->sl[i].pos.line) {
+            s->sl[i].pos.updated = now_us(s);
+            ipl_batch_set_source(s->pending, s->sl[i].name, &s->sl[i].pos, NULL);
+        }
+    ipl_commit_info info;
+    ipl_diag d = {0};
+    int err = ipl_store_commit(s->st, s->pending, &info, &d);
+    if (err) {
+        s->commit_failures++;
+        logf_(s, "commit failed, batch of %zu events dropped: %s", ipl_batch_events(s->pending), d.msg);
+    } else {
+        s->commits++;
+        s->lag = (double)(mono_us() - s->pending_since) / 1e6;
+        if (info.last_seq) {
+            size_t k = s->ring_pos++ % COMMIT_RING;
+            s->ring[k].first = info.first_seq;
+            s->ring[k].last = info.last_seq;
+            s->ring[k].at = mono_us();
+        }
+    }
+    ipl_batch_clear(s->pending);
+    s->pending_dirty = 0;
+    tail_pump(s);
+}
+
+static void mark_pending(ipl_server *s)
+{
+    if (!s->pending_dirty)
+        s->pending_since = mono_us();
+    s->pending_dirty = 1;
+}
+
+static void on_commit_timer(evutil_socket_t fd, short what, void *arg) { flush(arg); }
+
+/* ---- tail ---- */
+static void tail_remove(ipl_server *s, tail_client *c)
+{
+    for (tail_client **pp = &s->tails; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            s->ntails--;
+            break;
+        }
+    free(c->map);
+    free(c);
+}
+
+static int64_t commit_time(const ipl_server *s, uint64_t seq)
+{
+    for (size_t i = 0; i < COMMIT_RING; i++)
+        if (s->ring[i].at && seq >= s->ring[i].first && seq <= s->ring[i].last)
+            return s->ring[i].at;
+    return 0;
+}
+
+static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, int64_t mono)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+    size_t queued = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+    if (queued > s->conf.limits.stream_buffer) {
+        if (!c->stalled_since)
+            c->stalled_since = mono;
+        return;
+    }
+    c->stalled_since = 0;
+    struct evbuffer *out = evbuffer_new();
+    if (!out)
+        return;
+    int n = 0;
+    while (c->last < last && n < TAIL_BATCH && evbuffer_get_length(out) < s->conf.limits.stream_buffer) {
+        uint64_t seq = ++c->last;
+        ipl_event ev;
+        if (ipl_store_get(t, seq, &ev, NULL) != IPL_OK)
+            continue;
+        if (!c->kinds[ev.kind & 0xff])
+            continue;
+        if (ev.has_ip && !ipl_principal_sees(&c->p, ev.ip))
+            continue;
+        char *js = event_json(&ev);
+        if (!js)
+            break;
+        evbuffer_add_printf(out, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq,
+                            ipl_kind_name(ev.kind), js);
+        free(js);
+        int64_t at = commit_time(s, seq);
+        if (at)
+            histo_add(&s->tail_lat, (double)(mono - at) / 1e6);
+        n++;
+    }
+    if (!n && mono - c->last_write > 15 * 1000000)
+        evbuffer_add_printf(out, ": ping\n\n");
+    if (evbuffer_get_length(out)) {
+        evhttp_send_reply_chunk(c->req, out);
+        c->last_write = mono;
+    }
+    evbuffer_free(out);
+}
+
+static void tail_pump(ipl_server *s)
+{
+    if (!s->tails)
+        return;
+    ipl_rtxn *t;
+    if (ipl_rtxn_begin(s->st, &t, NULL))
+        return;
+    uint64_t last = ipl_store_last_seq(t);
+    int64_t mono = mono_us();
+    for (tail_client *c = s->tails, *next; c; c = next) {
+        next = c->next;
+        if (c->stalled_since && mono - c->stalled_since > (int64_t)s->conf.limits.stalled_seconds * 1000000) {
+            struct evhttp_connection *evcon = c->evcon;
+            tail_remove(s, c);
+            s->dropped_clients++;
+            logf_(s, "tail client dropped: stalled for %d s", s->conf.limits.stalled_seconds);
+            evhttp_connection_free(evcon);
+            continue;
+        }
+        if (c->last < last || mono - c->last_write > 15 * 1000000 || c->stalled_since)
+            tail_send(s, c, t, last, mono);
+    }
+    ipl_rtxn_end(t);
+}
+
+static void on_tail_timer(evutil_socket_t fd, short what, void *arg) { tail_pump(arg); }
+
+/* ---- connections ---- */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+    ipl_server *s = arg;
+    for (tail_client *c = s->tails; c; c = c->next)
+        if (c->evcon == evcon) {
+            struct evhttp_request *req = c->req;
+            tail_remove(s, c);
+            /* A client that went away (EOF, timeout) leaves its streaming request detached
+             * from the connection (libevent's evhttp_connection_incoming_fail): ending the
+             * reply frees it. An attached request is freed with the connection. */
+            if (evhttp_request_get_connection(req) == NULL)
+                evhttp_send_reply_end(req);
+            break;
+        }
+    for (size_t i = 0; i < s->nconns; i++)
+        if (s->conns[i].evcon == evcon) {
+            s->conns[i] = s->conns[--s->nconns];
+            break;
+        }
+}
+
+/* 1 when the connection is known or could be admitted, 0 when over the limit. */
+static int conn_admit(ipl_server *s, struct evhttp_connection *evcon)
+{
+    for (size_t i = 0; i < s->nconns; i++)
+        if (s->conns[i].evcon == evcon)
+            return 1;
+    if (s->nconns >= s->conf.limits.connections)
+        return 0;
+    s->conns[s->nconns++].evcon = evcon;
+    evhttp_connection_set_closecb(evcon, on_conn_close, s);
+    return 1;
+}
+
+/* ---- replies ---- */
+static void reply_text(struct evhttp_request *req, int status, const char *ctype, const char *body)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        return;
+    evbuffer_add(b, body, strlen(body));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+    evhttp_send_reply(req, status, NULL, b);
+    evbuffer_free(b);
+}
+
+static void reply_json(ipl_api_req *r, int status, cJSON *j)
+{
+    char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+    r->status = status;
+    if (!txt) {
+        reply_text(r->req, 500, "application/json", "{\"error\":\"out of memory\"}\n");
+        r->status = 500;
+    } else {
+        size_t n = strlen(txt);
+        struct evbuffer *b = evbuffer_new();
+        if (b) {
+            evbuffer_add(b, txt, n);
+            evbuffer_add(b, "\n", 1);
+            evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", "application/json");
+            evhttp_send_reply(r->req, status, NULL, b);
+            evbuffer_free(b);
+        }
+    }
+    free(txt);
+    cJSON_Delete(j);
+    r->started = 2;
+}
+
+static int err_status(int err)
+{
+    switch (err) {
+    case IPL_EINVAL: case IPL_EPARSE: return 400;
+    case IPL_ENOTFOUND: return 404;
+    case IPL_EEXIST: return 409;
+    case IPL_ELIMIT: return 413;
+    case IPL_EACCES: case IPL_EDENIED: return 403;
+    default: return 500;
+    }
+}
+
+int ipl_api_error(ipl_api_req *r, int status, const char *field, const char *fmt, ...)
+{
+    char msg[IPL_DIAG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r->started == 1)
+        return ipl_api_abort(r, msg);
+    if (r->started)
+        return IPL_EINVAL;
+    cJSON *j = cJSON_CreateObject();
+    if (j) {
+        cJSON_AddStringToObject(j, "error", msg);
+        if (field)
+            cJSON_AddStringToObject(j, "field", field);
+        else
+            cJSON_AddNullToObject(j, "field");
+    }
+    reply_json(r, status, j);
+    return IPL_EINVAL;
+}
+
+static int diag_error(ipl_api_req *r, int err, const ipl_diag *d, const char *field)
+{
+    return ipl_api_error(r, err_status(err), field, "%s", d->msg[0] ? d->msg : ipl_strerror(err));
+}
+
+void ipl_api_flush(ipl_api_req *r)
+{
+    ipl_rtxn_end(r->t);
+    r->t = NULL;
+    flush(r->s);
+}
+
+const char *ipl_api_param(ipl_api_req *r, const char *name)
+{
+    return evhttp_find_header(&r->params, name);
+}
+
+const ipl_principal *ipl_api_principal(const ipl_api_req *r) { return &r->p; }
+int64_t ipl_api_now(const ipl_api_req *r) { return r->now; }
+
+ipl_rtxn *ipl_api_rtxn(ipl_api_req *r, ipl_diag *d)
+{
+    if (!r->t && ipl_rtxn_begin(r->s->st, &r->t, d))
+        r->t = NULL;
+    return r->t;
+}
+
+int ipl_api_begin(ipl_api_req *r, const char *content_type)
+{
+    if (r->started)
+        return IPL_OK;
+    if (!(r->chunk = evbuffer_new()))
+        return IPL_ENOMEM;
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", content_type);
+    evhttp_send_reply_start(r->req, 200, "OK");
+    r->started = 1;
+    r->status = 200;
+    return IPL_OK;
+}
+
+int ipl_api_write(void *req, const char *buf, size_t n)
+{
+    ipl_api_req *r = req;
+    if (r->failed)
+        return -1;
+    if (!r->started && ipl_api_begin(r, "application/x-ndjson"))
+        return -1;
+    if (r->sent + n > r->s->conf.limits.response_bytes) {
+        r->failed = 1;
+        return -1;
+    }
+    evbuffer_add(r->chunk, buf, n);
+    r->sent += n;
+    if (evbuffer_get_length(r->chunk) >= CHUNK_BYTES)
+        evhttp_send_reply_chunk(r->req, r->chunk);
+    return (int)n;
+}
+
+int ipl_api_end(ipl_api_req *r)
+{
+    if (r->started != 1)
+        return IPL_OK;
+    if (evbuffer_get_length(r->chunk))
+        evhttp_send_reply_chunk(r->req, r->chunk);
+    evhttp_send_reply_end(r->req);
+    r->started = 2;
+    return IPL_OK;
+}
+
+int ipl_api_abort(ipl_api_req *r, const char *msg)
+{
+    if (r->started != 1)
+        return ipl_api_error(r, 500, NULL, "%s", msg);
+    cJSON *j = cJSON_CreateObject();
+    char *txt = NULL;
+    if (j && cJSON_AddStringToObject(j, "error", msg) && (txt = cJSON_PrintUnformatted(j))) {
+        evbuffer_add(r->chunk, txt, strlen(txt));
+        evbuffer_add(r->chunk, "\n", 1);
+    }
+    free(txt);
+    cJSON_Delete(j);
+    r->failed = 0;
+    return ipl_api_end(r);
+}
+
+/* ---- built-in handlers ---- */
+static int h_stats(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    ipl_store_stats st;
+    int err = t ? ipl_store_stats_get(t, &st, &d) : IPL_ESTORE;
+    if (err)
+        return diag_error(r, err, &d, NULL);
+    cJSON *j = cJSON_CreateObject();
+    char hex[65], tb[IPL_TIME_BUF];
+    cJSON_AddNumberToObject(j, "events", (double)st.events);
+    cJSON_AddNumberToObject(j, "last_seq", (double)st.last_seq);
+    cJSON_AddNumberToObject(j, "quarantine", (double)st.quarantine);
+    cJSON_AddNumberToObject(j, "sources", (double)st.sources);
+    cJSON_AddNumberToObject(j, "dictionary", (double)st.dict);
+    cJSON_AddNumberToObject(j, "used_bytes", (double)st.used_bytes);
+    cJSON_AddNumberToObject(j, "file_bytes", (double)st.file_bytes);
+    if (st.first_ts) {
+        ipl_time_format(st.first_ts, tb, sizeof tb);
+        cJSON_AddStringToObject(j, "first_ts", tb);
+        ipl_time_format(st.last_ts, tb, sizeof tb);
+        cJSON_AddStringToObject(j, "last_ts", tb);
+    }
+    ipl_hex32(st.chain, hex);
+    cJSON_AddStringToObject(j, "chain", hex);
+    reply_json(r, 200, j);
+    return IPL_OK;
+}
+
+static int src_fn(void *ctx, const char *source, const ipl_source_pos *pos)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", source);
+    cJSON_AddStringToObject(o, "format", pos->format);
+    cJSON_AddNumberToObject(o, "offset", (double)pos->offset);
+    cJSON_AddNumberToObject(o, "line", (double)pos->line);
+    cJSON_AddNumberToObject(o, "events", (double)pos->events);
+    cJSON_AddNumberToObject(o, "quarantined", (double)pos->quarantined);
+    cJSON_AddNumberToObject(o, "generation", (double)pos->generation);
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+static int h_sources(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    cJSON *a = cJSON_CreateArray();
+    int err = t ? ipl_store_sources(t, src_fn, a, &d) : IPL_ESTORE;
+    if (err < 0) {
+        cJSON_Delete(a);
+        return diag_error(r, err, &d, NULL);
+    }
+    reply_json(r, 200, a);
+    return IPL_OK;
+}
+
+struct q_ctx { ipl_api_req *r; uint64_t n, max; };
+
+static int quar_fn(void *ctx, const ipl_qentry *q)
+{
+    struct q_ctx *qc = ctx;
+    if (qc->n++ >= qc->max)
+        return 1;
+    cJSON *o = cJSON_CreateObject();
+    char tb[IPL_TIME_BUF], *txt = NULL, raw[IPL_QUARANTINE_RAW_MAX + 1];
+    ipl_time_format(q->ingested, tb, sizeof tb);
+    cJSON_AddNumberToObject(o, "qseq", (double)q->qseq);
+    cJSON_AddStringToObject(o, "ingested", tb);
+    cJSON_AddStringToObject(o, "source", q->source ? q->source : "");
+    cJSON_AddNumberToObject(o, "line", (double)q->line);
+    cJSON_AddNumberToObject(o, "offset", (double)q->offset);
+    cJSON_AddStringToObject(o, "reason", q->reason ? q->reason : "");
+    size_t n = q->rawlen > IPL_QUARANTINE_RAW_MAX ? IPL_QUARANTINE_RAW_MAX : q->rawlen;
+    memcpy(raw, q->raw, n);
+    raw[n] = '\0';
+    cJSON_AddStringToObject(o, "raw", raw);
+    txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    int rc = 0;
+    if (!txt || ipl_api_write(qc->r, txt, strlen(txt)) < 0 || ipl_api_write(qc->r, "\n", 1) < 0)
+        rc = 1;
+    free(txt);
+    return rc;
+}
+
+static int h_quarantine(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    const char *lim = ipl_api_param(r, "limit");
+    struct q_ctx qc = {r, 0, lim ? strtoull(lim, NULL, 10) : 10000};
+    if (!t)
+        return diag_error(r, IPL_ESTORE, &d, NULL);
+    ipl_api_begin(r, "application/x-ndjson");
+    int err = ipl_store_quarantine(t, ipl_api_param(r, "source"), quar_fn, &qc, &d);
+    if (err < 0)
+        return ipl_api_abort(r, d.msg);
+    return ipl_api_end(r);
+}
+
+/* ingest: POST body of lines in `format` */
+struct emit_ctx { ipl_batch *b; const char *source; uint64_t line, events; ipl_diag *d; };
+
+static int emit_fn(void *ctx, const ipl_event *ev)
+{
+    struct emit_ctx *e = ctx;
+    ipl_event copy = *ev;
+    copy.source = e->source;
+    copy.line = e->line;
+    int err = ipl_batch_add(e->b, &copy, e->d);
+    if (!err)
+        e->events++;
+    return err;
+}
+
+/* Parses `len` bytes of lines into the pending batch. Returns events and quarantined lines. */
+static void parse_lines(ipl_server *s, const ipl_parser *ps, void *state, ipl_parse_ctx *pc,
+                        const char *source, const char *buf, size_t len, uint64_t *line,
+                        uint64_t *events, uint64_t *quarantined)
+{
+    struct emit_ctx e = {s->pending, source, 0, 0, NULL};
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *next = nl ? nl + 1 : end;
+        if (n && p[n - 1] == '\r')
+            n--;
+        ipl_diag d = {0};
+        e.d = &d;
+        e.line = ++*line;
+        int err = n > IPL_LINE_MAX ? ipl_diag_set(&d, IPL_ELIMIT, "line longer than %d bytes", IPL_LINE_MAX)
+                                   : ps->line(state, pc, p, n, emit_fn, &e, &d);
+        if (err && err != IPL_ESKIP) {
+            ipl_batch_quarantine(s->pending, source, e.line, 0, d.msg[0] ? d.msg : ipl_strerror(err),
+                                 p, n > IPL_QUARANTINE_RAW_MAX ? IPL_QUARANTINE_RAW_MAX : n, NULL);
+            ++*quarantined;
+        }
+        ipl_arena_clear(pc->arena);
+        p = next;
+    }
+    *events += e.events;
+    mark_pending(s);
+}
+
+static int h_ingest(void *ctx, ipl_api_req *r)
+{
+    ipl_server *s = r->s;
+    ipl_diag d = {0};
+    int err = IPL_OK;
+    void *state = NULL;
+    ipl_tz *tz = NULL;
+    const ipl_parser *ps = NULL;
+    const char *fmt = ipl_api_param(r, "format"), *src = ipl_api_param(r, "source");
+    const char *tzn = ipl_api_param(r, "tz");
+    if (!fmt)
+        return ipl_api_error(r, 400, "format", "give format=NAME (a parser, e.g. syslog or ipledger-ndjson)");
+    if (!s->o.find_parser || !(ps = s->o.find_parser(fmt)))
+        return ipl_api_error(r, 400, "format", "unknown format '%.64s'", fmt);
+    if (!src)
+        src = "default";
+    if (strlen(src) > 200)
+        return ipl_api_error(r, 400, "source", "source name longer than 200 bytes");
+    if (tzn && ipl_tz_load(&tz, tzn, &d))
+        return ipl_api_error(r, 400, "tz", "%s", d.msg);
+    char source[256];
+    snprintf(source, sizeof source, "api:%s", src);
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    if (ps->state_size && !(state = calloc(1, ps->state_size))) {
+        err = ipl_api_error(r, 500, NULL, "out of memory");
+        goto out;
+    }
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    ipl_source_pos pos;
+    memset(&pos, 0, sizeof pos);
+    if (t && ipl_store_source(t, source, &pos, NULL) != IPL_OK)
+        memset(&pos, 0, sizeof pos);
+    ipl_parse_ctx pc = {tz ? tz : ipl_tz_utc(), ipl_api_param(r, "server"), NULL, &s->arena,
+                        pos.last_ts, 0, r->now};
+    if (ps->init)
+        ps->init(state, &pc);
+    uint64_t events = 0, quarantined = 0, line = pos.line;
+    parse_lines(s, ps, state, &pc, source, body, len, &line, &events, &quarantined);
+    if (ps->finish) {
+        struct emit_ctx e = {s->pending, source, line, 0, &d};
+        if (ps->finish(state, &pc, emit_fn, &e, &d) == IPL_OK)
+            events += e.events;
+    }
+    pos.line = line;
+    pos.offset += len;
+    pos.events += events;
+    pos.quarantined += quarantined;
+    pos.last_ts = pc.last_ts;
+    pos.updated = r->now;
+    snprintf(pos.format, sizeof pos.format, "%s", ps->name);
+    ipl_batch_set_source(s->pending, source, &pos, NULL);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%llu events, %llu quarantined, %zu bytes from %s",
+             (unsigned long long)events, (unsigned long long)quarantined, len, source);
+    ipl_change_event(s->pending, r->now, &r->p, source, "ingest", NULL, NULL, msg, NULL);
+    src_count *sc = src_get(s, source);
+    sc->events += events;
+    sc->quarantined += quarantined;
+    ipl_rtxn_end(r->t);
+    r->t = NULL;
+    ipl_rtxn *t2;
+    flush(s);
+    uint64_t last = 0;
+    if (ipl_rtxn_begin(s->st, &t2, NULL) == IPL_OK) {
+        last = ipl_store_last_seq(t2);
+        ipl_rtxn_end(t2);
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "source", source);
+    cJSON_AddNumberToObject(j, "events", (double)events);
+    cJSON_AddNumberToObject(j, "quarantined", (double)quarantined);
+    cJSON_AddNumberToObject(j, "last_seq", (double)last);
+    reply_json(r, 200, j);
+out:
+    if (state && ps->release)
+        ps->release(state);
+    free(state);
+    ipl_tz_free(tz);
+    return err;
+}
+
+/* tokens, scopes, roles: every write commits at once with its config.change event */
+static int commit_now(ipl_api_req *r, ipl_diag *d)
+{
+    ipl_rtxn_end(r->t);
+    r->t = NULL;
+    mark_pending(r->s);
+    flush(r->s);
+    return IPL_OK;
+}
+
+static int tok_fn(void *ctx, const ipl_token_info *ti)
+{
+    cJSON *o = cJSON_CreateObject();
+    char tb[IPL_TIME_BUF];
+    cJSON_AddStringToObject(o, "name", ti->name);
+    cJSON_AddStringToObject(o, "id", ti->hash_prefix);
+    cJSON_AddStringToObject(o, "role", ti->role);
+    cJSON_AddStringToObject(o, "scope", ti->scope);
+    cJSON_AddStringToObject(o, "created_by", ti->by);
+    ipl_time_format(ti->created, tb, sizeof tb);
+    cJSON_AddStringToObject(o, "created", tb);
+    if (ti->expires) {
+        ipl_time_format(ti->expires, tb, sizeof tb);
+        cJSON_AddStringToObject(o, "expires", tb);
+    } else {
+        cJSON_AddNullToObject(o, "expires");
+    }
+    cJSON_AddItemToArray(ctx, o);
+    return 0;
+}
+
+static int h_tokens_get(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    cJSON *a = cJSON_CreateArray();
+    int err = t ? ipl_token_list(t, tok_fn, a, &d) : IPL_ESTORE;
+    if (err < 0) {
+        cJSON_Delete(a);
+        return diag_error(r, err, &d, NULL);
+    }
+    reply_json(r, 200, a);
+    return IPL_OK;
+}
+
+static int h_tokens_post(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    const char *name = ipl_api_param(r, "name"), *role = ipl_api_param(r, "role");
+    const char *scope = ipl_api_param(r, "scope"), *exp = ipl_api_param(r, "expires");
+    if (!name)
+        return ipl_api_error(r, 400, "name", "give name=NAME");
+    if (!role)
+        return ipl_api_error(r, 400, "role", "give role=ROLE");
+    if (scope && !ipl_scope_within(scope, r->p.scope))
+        return ipl_api_error(r, 403, "scope", "scope '%.200s' is outside your scope '%s'", scope, r->p.scope);
+    int64_t expires = 0;
+    if (exp && ipl_time_parse(exp, strlen(exp), NULL, &expires, &d) &&
+        ipl_time_parse_relative(exp, strlen(exp), r->now, &expires, &d))
+        return ipl_api_error(r, 400, "expires", "%s", d.msg);
+    char secret[IPL_TOKEN_LEN + 1];
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    int err = t ? ipl_token_create(t, r->s->pending, name, role, scope ? scope : r->p.scope, expires,
+                                   &r->p, r->now, secret, &d) : IPL_ESTORE;
+    if (err)
+        return diag_error(r, err, &d, err == IPL_ENOTFOUND ? "role" : "name");
+    commit_now(r, &d);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", name);
+    cJSON_AddStringToObject(j, "token", secret);
+    cJSON_AddStringToObject(j, "role", role);
+    cJSON_AddStringToObject(j, "scope", scope ? scope : r->p.scope);
+    reply_json(r, 201, j);
+    return IPL_OK;
+}
+
+static int h_tokens_delete(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    const char *name = ipl_api_param(r, "name");
+    if (!name)
+        return ipl_api_error(r, 400, "name", "give name=NAME");
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    int err = t ? ipl_token_revoke(t, r->s->pending, name, &r->p, r->now, &d) : IPL_ESTORE;
+    if (err)
+        return diag_error(r, err, &d, "name");
+    commit_now(r, &d);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "revoked", name);
+    reply_json(r, 200, j);
+    return IPL_OK;
+}
+
+static int h_scopes_post(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    const char *path = ipl_api_param(r, "path"), *px = ipl_api_param(r, "prefixes");
+    if (!path)
+        return ipl_api_error(r, 400, "path", "give path=\\Global\\...");
+    if (!r->p.global)
+        return ipl_api_error(r, 403, "path", "only a \\Global principal assigns scopes");
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    int err = t ? ipl_scope_set(t, r->s->pending, path, px ? px : "", &r->p, r->now, &d) : IPL_ESTORE;
+    if (err)
+        return diag_error(r, err, &d, "path");
+    commit_now(r, &d);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "path", path);
+    cJSON_AddStringToObject(j, "prefixes", px ? px : "");
+    reply_json(r, 200, j);
+    return IPL_OK;
+}
+
+static int h_roles_post(void *ctx, ipl_api_req *r)
+{
+    ipl_diag d = {0};
+    const char *name = ipl_api_param(r, "name"), *ops = ipl_api_param(r, "operations");
+    if (!name || !ops)
+        return ipl_api_error(r, 400, name ? "operations" : "name", "give name=ROLE and operations=read,audit,...");
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    int err = t ? ipl_role_set(t, r->s->pending, name, ops, &r->p, r->now, &d) : IPL_ESTORE;
+    if (err)
+        return diag_error(r, err, &d, "operations");
+    commit_now(r, &d);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "role", name);
+    cJSON_AddStringToObject(j, "operations", ops);
+    reply_json(r, 200, j);
+    return IPL_OK;
+}
+
+/* tail: GET /api/v1/tail?kinds=config.change,lease.assign (q= is the same list until the query
+ * language is wired; "*" for every kind). Resumes after Last-Event-ID (or from=SEQ). */
+static int h_tail(void *ctx, ipl_api_req *r)
+{
+    ipl_server *s = r->s;
+    const char *kinds = ipl_api_param(r, "kinds");
+    if (!kinds)
+        kinds = ipl_api_param(r, "q");
+    if (!kinds || !*kinds)
+        kinds = "config.change";
+    if (strlen(kinds) > 4096)
+        return ipl_api_error(r, 414, "kinds", "kind list longer than 4096 bytes");
+    tail_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return ipl_api_error(r, 500, NULL, "out of memory");
+    int need_audit = 0;
+    for (const char *p = kinds; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 1 && *p == '*') {
+            memset(c->kinds, 1, sizeof c->kinds);
+            need_audit = 1;
+        } else if (n > 1 && p[n - 1] == '*') {     /* "lease.*" */
+            int any = 0;
+            for (unsigned k = 0; k < 256; k++) {
+                const char *kn = ipl_kind_name(k);
+                if (strcmp(kn, "unknown") && strncmp(kn, p, n - 1) == 0)
+                    c->kinds[k] = 1, any = 1, need_audit |= k != IPL_K_CONFIG_CHANGE;
+            }
+            if (!any) {
+                free(c);
+                return ipl_api_error(r, 400, "kinds", "no kind matches '%.*s'", (int)(n > 64 ? 64 : n), p);
+            }
+        } else {
+            int k = ipl_kind_parse(p, n);
+            if (k < 0 || k > 255) {
+                free(c);
+                return ipl_api_error(r, 400, "kinds", "unknown kind '%.*s'", (int)(n > 64 ? 64 : n), p);
+            }
+            c->kinds[k] = 1;
+            need_audit |= k != IPL_K_CONFIG_CHANGE;
+        }
+        p = e ? e + 1 : p + n;
+    }
+    if (need_audit && !(r->p.perms & IPL_PERM_AUDIT)) {
+        free(c);
+        return ipl_api_error(r, 403, "kinds", "permission 'audit' required to tail tracking events");
+    }
+    const char *lei = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Last-Event-ID");
+    const char *from = ipl_api_param(r, "from");
+    ipl_diag d = {0};
+    ipl_rtxn *t = ipl_api_rtxn(r, &d);
+    if (!t) {
+        free(c);
+        return diag_error(r, IPL_ESTORE, &d, NULL);
+    }
+    c->last = ipl_store_last_seq(t);
+    const char *resume = lei ? lei : from;
+    if (resume) {
+        char *end;
+        unsigned long long v = strtoull(resume, &end, 10);
+        if (*end || end == resume) {
+            free(c);
+            return ipl_api_error(r, 400, lei ? "Last-Event-ID" : "from", "'%.32s' is not an event sequence", resume);
+        }
+        if (v < c->last)
+            c->last = v;
+    }
+    c->p = r->p;
+    if (!r->p.global) {
+        if (!(c->map = malloc(sizeof *c->map)) || ipl_scope_map_load(t, c->map, &d)) {
+            free(c->map);
+            free(c);
+            return ipl_api_error(r, 500, NULL, "cannot load scopes");
+        }
+        c->p.map = c->map;
+    }
+    c->req = r->req;
+    c->evcon = evhttp_request_get_connection(r->req);
+    evhttp_connection_set_timeout(c->evcon, 86400);
+    /* bound the kernel's share of a slow client's backlog too (autotuning would allow MiBs) */
+    struct bufferevent *tbev = evhttp_connection_get_bufferevent(c->evcon);
+    if (tbev && bufferevent_getfd(tbev) >= 0) {
+        int sndbuf = s->conf.limits.stream_buffer < 16384 ? 16384
+                   : s->conf.limits.stream_buffer > (8u << 20) ? (int)(8u << 20) : (int)s->conf.limits.stream_buffer;
+        setsockopt(bufferevent_getfd(tbev), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    }
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(r->req);
+    evhttp_add_header(oh, "Content-Type", "text/event-stream");
+    evhttp_add_header(oh, "Cache-Control", "no-cache");
+    evhttp_send_reply_start(r->req, 200, "OK");
+    r->started = 3;      /* owned by the tail list now */
+    r->status = 200;
+    c->last_write = mono_us();
+    c->next = s->tails;
+    s->tails = c;
+    s->ntails++;
+    struct evbuffer *b = evbuffer_new();
+    if (b) {
+        evbuffer_add_printf(b, ": ipledger tail from seq %llu\nretry: 1000\n\n", (unsigned long long)c->last);
+        evhttp_send_reply_chunk(r->req, b);
+        evbuffer_free(b);
+    }
+    ipl_rtxn_end(r->t);
+    r->t = NULL;
+    tail_pump(s);
+    return IPL_OK;
+}
+
+static int h_metrics(void *ctx, ipl_api_req *r)
+{
+    ipl_server *s = r->s;
+    struct evbuffer *b = evbuffer_new();
+    if (!b)
+        return ipl_api_error(r, 500, NULL, "out of memory");
+    evbuffer_add_printf(b, "# HELP ipledger_events_ingested_total Events committed by the server, by source.\n"
+                           "# TYPE ipledger_events_ingested_total counter\n");
+    for (size_t i = 0; i < s->nsrc; i++)
+        evbuffer_add_printf(b, "ipledger_events_ingested_total{source=\"%s\"} %llu\n", s->src[i].name,
+                            (unsigned long long)s->src[i].events);
+    evbuffer_add_printf(b, "# TYPE ipledger_quarantined_total counter\n");
+    for (size_t i = 0; i < s->nsrc; i++)
+        evbuffer_add_printf(b, "ipledger_quarantined_total{source=\"%s\"} %llu\n", s->src[i].name,
+                            (unsigned long long)s->src[i].quarantined);
+    ipl_rtxn *t = ipl_api_rtxn(r, NULL);
+    ipl_store_stats st;
+    if (t && ipl_store_stats_get(t, &st, NULL) == IPL_OK) {
+        evbuffer_add_printf(b, "# TYPE ipledger_store_events gauge\nipledger_store_events %llu\n"
+                               "# TYPE ipledger_store_quarantine gauge\nipledger_store_quarantine %llu\n"
+                               "# TYPE ipledger_store_bytes gauge\nipledger_store_bytes %llu\n"
+                               "# TYPE ipledger_store_last_seq gauge\nipledger_store_last_seq %llu\n",
+                            (unsigned long long)st.events, (unsigned long long)st.quarantine,
+                            (unsigned long long)st.used_bytes, (unsigned long long)st.last_seq);
+    }
+    evbuffer_add_printf(b, "# HELP ipledger_ingest_lag_seconds Age of the oldest pending item at the last commit.\n"
+                           "# TYPE ipledger_ingest_lag_seconds gauge\nipledger_ingest_lag_seconds %.6f\n"
+                           "# TYPE ipledger_commits_total counter\nipledger_commits_total %llu\n"
+                           "# TYPE ipledger_commit_failures_total counter\nipledger_commit_failures_total %llu\n"
+                           "# TYPE ipledger_http_denied_total counter\nipledger_http_denied_total %llu\n"
+                           "# TYPE ipledger_http_unauthenticated_total counter\nipledger_http_unauthenticated_total %llu\n"
+                           "# TYPE ipledger_http_rejected_connections_total counter\nipledger_http_rejected_connections_total %llu\n"
+                           "# TYPE ipledger_http_connections gauge\nipledger_http_connections %zu\n"
+                           "# TYPE ipledger_syslog_bad_frames_total counter\nipledger_syslog_bad_frames_total %llu\n"
+                           "# TYPE ipledger_tail_clients gauge\nipledger_tail_clients %zu\n"
+                           "# TYPE ipledger_tail_dropped_total counter\nipledger_tail_dropped_total %llu\n",
+                        s->lag, (unsigned long long)s->commits, (unsigned long long)s->commit_failures,
+                        (unsigned long long)s->denied, (unsigned long long)s->unauthenticated,
+                        (unsigned long long)s->rejected_conns, s->nconns,
+                        (unsigned long long)s->syslog_frames_bad, s->ntails,
+                        (unsigned long long)s->dropped_clients);
+    evbuffer_add_printf(b, "# HELP ipledger_http_request_duration_seconds Handler time by route.\n"
+                           "# TYPE ipledger_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < s->nroutes; i++) {
+        const route *rt = &s->routes[i];
+        uint64_t cum = 0;
+        for (int k = 0; k < NBUCKETS; k++) {
+            cum += rt->lat.n[k];
+            if (k == NBUCKETS - 1)
+                evbuffer_add_printf(b, "ipledger_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n",
+                                    rt->method, rt->path, (unsigned long long)cum);
+            else
+                evbuffer_add_printf(b, "ipledger_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
+                                    rt->method, rt->path, buckets[k], (unsigned long long)cum);
+        }
+        evbuffer_add_printf(b, "ipledger_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+                               "ipledger_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+                            rt->method, rt->path, rt->lat.sum, rt->method, rt->path,
+                            (unsigned long long)rt->lat.count);
+    }
+    evbuffer_add_printf(b, "# HELP ipledger_tail_delivery_seconds Commit to delivery to a tail client.\n"
+                           "# TYPE ipledger_tail_delivery_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int k = 0; k < NBUCKETS; k++) {
+        cum += s->tail_lat.n[k];
+        if (k == NBUCKETS - 1)
+            evbuffer_add_printf(b, "ipledger_tail_delivery_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+        else
+            evbuffer_add_printf(b, "ipledger_tail_delivery_seconds_bucket{le=\"%g\"} %llu\n", buckets[k], (unsigned long long)cum);
+    }
+    evbuffer_add_printf(b, "ipledger_tail_delivery_seconds_sum %.6f\nipledger_tail_delivery_seconds_count %llu\n",
+                        s->tail_lat.sum, (unsigned long long)s->tail_lat.count);
+    evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", "text/plain; version=0.0.4");
+    evhttp_send_reply(r->req, 200, "OK", b);
+    evbuffer_free(b);
+    r->started = 2;
+    r->status = 200;
+    return IPL_OK;
+}
+
+/* ---- dispatch ---- */
+static void record_denial(ipl_server *s, struct evhttp_request *req, const char *who,
+                          const char *what)
+{
+    ipl_event ev;
+    ipl_event_reset(&ev);
+    ev.ts = now_us(s);
+    ev.kind = IPL_K_AUTH_FAIL;
+    ev.server = "ipledger";
+    ev.source = "ipledger:api";
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (evcon) {
+        evhttp_connection_get_peer(evcon, &host, &port);
+        if (host && ipl_ip_parse(host, strlen(host), ev.ip) == IPL_OK)
+            ev.has_ip = 1;
+    }
+    ipl_event_add_attr(&ev, IPL_A_SUBJECT, who, strlen(who));
+    ipl_event_add_attr(&ev, IPL_A_ACTION, "deny", 4);
+    ipl_event_add_attr(&ev, IPL_A_MESSAGE, what, strlen(what) > 1000 ? 1000 : strlen(what));
+    if (ipl_batch_add(s->pending, &ev, NULL) == IPL_OK)
+        mark_pending(s);
+    src_get(s, "ipledger:api")->events++;
+}
+
+int ipl_api_deny(ipl_api_req *r, const char *field, const char *fmt, ...)
+{
+    char msg[IPL_DIAG_MAX], what[IPL_DIAG_MAX + 300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->req);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    snprintf(what, sizeof what, "%.200s: %s", path ? path : "?", msg);
+    r->s->denied++;
+    record_denial(r->s, r->req, r->p.name, what);
+    return ipl_api_error(r, 403, field, "%s", msg);
+}
+
+static const char *method_name(enum evhttp_cmd_type c)
+{
+    switch (c) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    default: return "OTHER";
+    }
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    ipl_server *s = arg;
+    int64_t t0 = mono_us();
+    ipl_api_req r;
+    memset(&r, 0, sizeof r);
+    r.s = s;
+    r.req = req;
+    r.now = now_us(s);
+    TAILQ_INIT(&r.params);
+    route *rt = NULL;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (s->stopping) {
+        reply_text(req, 503, "application/json", "{\"error\":\"shutting down\",\"field\":null}\n");
+        return;
+    }
+    if (evcon && !conn_admit(s, evcon)) {
+        s->rejected_conns++;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        reply_text(req, 503, "application/json", "{\"error\":\"too many connections\",\"field\":null}\n");
+        return;
+    }
+    const char *uri = evhttp_request_get_uri(req);
+    if (!uri) {
+        /* libevent calls back again, without a URI, when writing a reply failed: a tail
+         * client whose socket broke is dropped with its connection */
+        for (tail_client *c = s->tails; c; c = c->next)
+            if (c->req == req) {
+                tail_remove(s, c);
+                if (evcon)
+                    evhttp_connection_free(evcon);
+                return;
+            }
+    }
+    if (!uri || strlen(uri) > s->conf.limits.query_bytes) {
+        reply_text(req, 414, "application/json", "{\"error\":\"request target too long\",\"field\":null}\n");
+        return;
+    }
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    const char *query = u ? evhttp_uri_get_query(u) : NULL;
+    if (!path || (query && evhttp_parse_query_str(query, &r.params) != 0)) {
+        reply_text(req, 400, "application/json", "{\"error\":\"malformed request target\",\"field\":null}\n");
+        goto out;
+    }
+    const char *method = method_name(evhttp_request_get_command(req));
+    if (strcmp(path, "/healthz") == 0) {
+        reply_text(req, 200, "application/json", "{\"status\":\"ok\"}\n");
+        goto out;
+    }
+    int path_found = 0;
+    for (size_t i = 0; i < s->nroutes; i++)
+        if (strcmp(s->routes[i].path, path) == 0) {
+            path_found = 1;
+            if (strcmp(s->routes[i].method, method) == 0) {
+                rt = &s->routes[i];
+                break;
+            }
+        }
+    if (!rt) {
+        if (path_found)
+            ipl_api_error(&r, 405, NULL, "method %s not allowed on %.200s", method, path);
+        else
+            ipl_api_error(&r, 404, NULL, "no endpoint %.200s", path);
+        goto out;
+    }
+    /* authentication */
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    ipl_diag d = {0};
+    char what[512];
+    if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
+        s->unauthenticated++;
+        snprintf(what, sizeof what, "%s %.200s: no bearer token", method, path);
+        record_denial(s, req, "anonymous", what);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+        ipl_api_error(&r, 401, "Authorization", "a bearer token is required (Authorization: Bearer ipl_...)");
+        goto out;
+    }
+    ipl_rtxn *t = ipl_api_rtxn(&r, &d);
+    if (!t) {
+        ipl_api_error(&r, 500, NULL, "%s", d.msg);
+        goto out;
+    }
+    if (ipl_token_auth(t, auth + 7, strlen(auth + 7), r.now, &r.p, &d)) {
+        s->unauthenticated++;
+        snprintf(what, sizeof what, "%s %.200s: %.200s", method, path, d.msg);
+        record_denial(s, req, "anonymous", what);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        ipl_api_error(&r, 401, "Authorization", "%s", d.msg);
+        goto out;
+    }
+    unsigned missing = rt->rt.perm & ~r.p.perms;
+    if (missing) {
+        unsigned bit = missing & -missing;
+        s->denied++;
+        snprintf(what, sizeof what, "%s %.200s: permission '%s' missing (role '%s')", method, path,
+                 ipl_perm_name(bit), r.p.role);
+        record_denial(s, req, r.p.name, what);
+        cJSON *j = cJSON_CreateObject();
+        char msg[300];
+        snprintf(msg, sizeof msg, "permission '%s' required (role '%s' lacks it)", ipl_perm_name(bit), r.p.role);
+        cJSON_AddStringToObject(j, "error", msg);
+        cJSON_AddStringToObject(j, "permission", ipl_perm_name(bit));
+        cJSON_AddNullToObject(j, "field");
+        reply_json(&r, 403, j);
+        goto out;
+    }
+    if (!r.p.global) {
+        if (ipl_scope_map_load(t, s->map, &d)) {
+            ipl_api_error(&r, 500, NULL, "%s", d.msg);
+            goto out;
+        }
+        r.p.map = s->map;
+    }
+    rt->rt.fn(rt->rt.ctx, &r);
+    if (r.started == 1)
+        ipl_api_end(&r);
+    else if (!r.started)
+        ipl_api_error(&r, 500, NULL, "the handler gave no answer");
+out:
+    if (r.chunk)
+        evbuffer_free(r.chunk);
+    ipl_rtxn_end(r.t);
+    evhttp_clear_headers(&r.params);
+    if (rt) {
+        histo_add(&rt->lat, (double)(mono_us() - t0) / 1e6);
+        int st = r.status / 100;
+        if (st >= 1 && st <= 5)
+            rt->status[st]++;
+    }
+}
+
+int ipl_server_route(ipl_server *s, const ipl_api_route *rt, ipl_diag *d)
+{
+    if (s->nroutes == MAX_ROUTES)
+        return ipl_diag_set(d, IPL_ELIMIT, "more than %d routes", MAX_ROUTES);
+    route *r = &s->routes[s->nroutes];
+    memset(r, 0, sizeof *r);
+    r->rt = *rt;
+    snprintf(r->method, sizeof r->method, "%s", rt->method);
+    snprintf(r->path, sizeof r->path, "%s", rt->path);
+    r->rt.method = r->method;
+    r->rt.path = r->path;
+    s->nroutes++;
+    return IPL_OK;
+}
+
+/* ---- syslog ---- */
+static void syslog_message(ipl_server *s, int which, const char *msg, size_t len)
+{
+    sl_stream *ss = &s->sl[which];
+    if (!s->syslog)
+        return;
+    ipl_parse_ctx pc = {s->sl_tz ? s->sl_tz : ipl_tz_utc(), NULL, NULL, &s->arena, ss->pos.last_ts,
+                        s->conf.syslog_year, now_us(s)};
+    uint64_t ev = 0, q = 0;
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == '\0'))
+        len--;
+    /* one message is one line: embedded LFs would split it */
+    char *tmp = NULL;
+    if (memchr(msg, '\n', len) && (tmp = malloc(len))) {
+        for (size_t i = 0; i < len; i++)
+            tmp[i] = msg[i] == '\n' ? ' ' : msg[i];
+        msg = tmp;
+    }
+    parse_lines(s, s->syslog, ss->state, &pc, ss->name, msg, len, &ss->pos.line, &ev, &q);
+    free(tmp);
+    ss->pos.last_ts = pc.last_ts;
+    ss->pos.events += ev;
+    ss->pos.quarantined += q;
+    ss->pos.offset += len;
+    src_count *sc = src_get(s, ss->name);
+    sc->events += ev;
+    sc->quarantined += q;
+    if (ipl_batch_events(s->pending) >= s->conf.batch_events)
+        flush(s);
+}
+
+static void on_udp(evutil_socket_t fd, short what, void *arg)
+{
+    ipl_server *s = arg;
+    char buf[65536];
+    for (int i = 0; i < 256; i++) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        if ((size_t)n > s->conf.limits.syslog_message) {
+            s->syslog_frames_bad++;
+            continue;
+        }
+        syslog_message(s, 0, buf, (size_t)n);
+    }
+}
+
+static void tcp_close(ipl_server *s, struct bufferevent *bev)
+{
+    bufferevent_free(bev);
+    s->tcp_conns--;
+}
+
+static void on_tcp_read(struct bufferevent *bev, void *arg)
+{
+    ipl_server *s = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    for (;;) {
+        size_t len = evbuffer_get_length(in);
+        if (!len)
+            break;
+        const char *data = (const char *)evbuffer_pullup(in, -1);
+        const char *msg;
+        size_t mlen, used;
+        int rc = ipl_syslog_frame(data, len, s->conf.limits.syslog_message, &msg, &mlen, &used);
+        if (rc == IPL_ENOTFOUND)
+            break;
+        if (rc) {
+            s->syslog_frames_bad++;
+            logf_(s, "syslog tcp: %s frame, connection dropped", rc == IPL_ELIMIT ? "oversized" : "malformed");
+            tcp_close(s, bev);
+            return;
+        }
+        if (mlen)
+            syslog_message(s, 1, msg, mlen);
+        evbuffer_drain(in, used);
+    }
+}
+
+static void on_tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+    ipl_server *s = arg;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        size_t len = evbuffer_get_length(in);
+        if ((what & BEV_EVENT_EOF) && len && len <= s->conf.limits.syslog_message)
+            syslog_message(s, 1, (const char *)evbuffer_pullup(in, -1), len);  /* last frame, no LF */
+        tcp_close(s, bev);
+    }
+}
+
+static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+    ipl_server *s = arg;
+    if (s->tcp_conns >= s->conf.limits.connections) {
+        s->rejected_conns++;
+        evutil_closesocket(fd);
+        return;
+    }
+    struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        evutil_closesocket(fd);
+        return;
+    }
+    s->tcp_conns++;
+    bufferevent_setwatermark(bev, EV_READ, 0, s->conf.limits.syslog_message + 16);
+    bufferevent_setcb(bev, on_tcp_read, NULL, on_tcp_event, s);
+    struct timeval tv = {3600, 0};
+    bufferevent_set_timeouts(bev, &tv, NULL);
+    bufferevent_enable(bev, EV_READ);
+}
+
+static int parse_sockaddr(const char *hp, struct sockaddr_storage *ss, int *sslen, ipl_diag *d)
+{
+    char host[128];
+    int port;
+    if (ipl_hostport(hp, host, sizeof host, &port))
+        return ipl_diag_set(d, IPL_EINVAL, "'%s' is not HOST:PORT", hp);
+    char full[160];
+    snprintf(full, sizeof full, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    *sslen = (int)sizeof *ss;
+    if (evutil_parse_sockaddr_port(full, (struct sockaddr *)ss, sslen))
+        return ipl_diag_set(d, IPL_EINVAL, "'%s': not a numeric address", hp);
+    return IPL_OK;
+}
+
+static int syslog_open(ipl_server *s, ipl_diag *d)
+{
+    struct sockaddr_storage ss;
+    int sslen;
+    int err;
+    if (!s->conf.syslog_udp[0] && !s->conf.syslog_tcp[0])
+        return IPL_OK;
+    if (!s->o.find_parser || !(s->syslog = s->o.find_parser("syslog")))
+        return ipl_diag_set(d, IPL_EINVAL, "no 'syslog' parser given to the server");
+    if (strcmp(s->conf.syslog_tz, "UTC") && (err = ipl_tz_load(&s->sl_tz, s->conf.syslog_tz, d)))
+        return err;
+    ipl_rtxn *t;
+    if ((err = ipl_rtxn_begin(s->st, &t, d)))
+        return err;
+    for (int i = 0; i < 2; i++) {
+        if (ipl_store_source(t, s->sl[i].name, &s->sl[i].pos, NULL) != IPL_OK)
+            memset(&s->sl[i].pos, 0, sizeof s->sl[i].pos);
+        snprintf(s->sl[i].pos.format, sizeof s->sl[i].pos.format, "syslog");
+        if (s->syslog->state_size && !(s->sl[i].state = calloc(1, s->syslog->state_size))) {
+            ipl_rtxn_end(t);
+            return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        }
+    }
+    ipl_rtxn_end(t);
+    if (s->conf.syslog_udp[0]) {
+        if ((err = parse_sockaddr(s->conf.syslog_udp, &ss, &sslen, d)))
+            return err;
+        s->udp_fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+        int rcv = 8 << 20;
+        if (s->udp_fd < 0)
+            return ipl_diag_set(d, IPL_EIO, "syslog udp socket: %s", strerror(errno));
+        setsockopt(s->udp_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+        evutil_make_socket_nonblocking(s->udp_fd);
+        if (bind(s->udp_fd, (struct sockaddr *)&ss, (socklen_t)sslen))
+            return ipl_diag_set(d, IPL_EIO, "cannot bind syslog udp '%s': %s", s->conf.syslog_udp, strerror(errno));
+        s->udp_ev = event_new(s->base, s->udp_fd, EV_READ | EV_PERSIST, on_udp, s);
+        if (!s->udp_ev || event_add(s->udp_ev, NULL))
+            return ipl_diag_set(d, IPL_ENOMEM, "cannot watch the syslog udp socket");
+    }
+    if (s->conf.syslog_tcp[0]) {
+        if ((err = parse_sockaddr(s->conf.syslog_tcp, &ss, &sslen, d)))
+            return err;
+        s->tcp_l = evconnlistener_new_bind(s->base, on_tcp_accept, s,
+                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+                                           (struct sockaddr *)&ss, sslen);
+        if (!s->tcp_l)
+            return ipl_diag_set(d, IPL_EIO, "cannot listen on syslog tcp '%s': %s", s->conf.syslog_tcp,
+                                strerror(errno));
+    }
+    return IPL_OK;
+}
+
+/* ---- file follow ---- */
+static void follow_warn(void *ctx, const char *msg) { logf_(ctx, "follow: %s", msg); }
+
+static void on_follow(evutil_socket_t fd, short what, void *arg)
+{
+    ipl_server *s = arg;
+    flush(s);
+    for (size_t i = 0; i < s->conf.nfollow; i++) {
+        const ipl_follow_conf *f = &s->conf.follow[i];
+        ipl_ingest_opts io;
+        memset(&io, 0, sizeof io);
+        if (strcmp(f->format, "auto") && s->o.find_parser)
+            io.parser = s->o.find_parser(f->format);
+        io.candidates = s->o.candidates;
+        io.ncandidates = s->o.ncandidates;
+        io.tz = s->follow_tz[i];
+        io.server = f->server[0] ? f->server : NULL;
+        ipl_ingest_stats st;
+        memset(&st, 0, sizeof st);
+        ipl_diag d = {0};
+        if (ipl_ingest_path(s->st, f->path, &io, &st, follow_warn, s, &d))
+            logf_(s, "follow '%s': %s", f->path, d.msg);
+        if (st.events || st.quarantined) {
+            char name[96];
+            snprintf(name, sizeof name, "follow:%.80s", f->path);
+            src_count *sc = src_get(s, name);
+            sc->events += st.events;
+            sc->quarantined += st.quarantined;
+            s->commits += st.commits;
+        }
+    }
+    tail_pump(s);
+}
+
+/* ---- signals ---- */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    ipl_server *s = arg;
+    if (sig == SIGHUP) {
+        if (s->o.log)
+            s->o.log(s->o.log_ctx, NULL);        /* NULL line: reopen the log */
+        if (s->o.config_path) {
+            ipl_server_conf c;
+            char errs[2048];
+            ipl_server_conf_defaults(&c);
+            if (ipl_server_conf_load(&c, s->o.config_path, errs, sizeof errs)) {
+                logf_(s, "reload refused: %s", errs);
+                return;
+            }
+            s->conf.limits = c.limits;          /* listeners are not rebound: restart for those */
+            s->conf.commit_ms = c.commit_ms;
+            s->conf.batch_events = c.batch_events;
+            evhttp_set_max_headers_size(s->http, (ev_ssize_t)c.limits.header_bytes);
+            evhttp_set_max_body_size(s->http, (ev_ssize_t)c.limits.body_bytes);
+            evhttp_set_timeout(s->http, c.limits.request_seconds);
+            ipl_principal p;
+            memset(&p, 0, sizeof p);
+            snprintf(p.name, sizeof p.name, "signal:SIGHUP");
+            ipl_change_event(s->pending, now_us(s), &p, "config", "config.reload", NULL,
+                             s->o.config_path, "limits reloaded", NULL);
+            mark_pending(s);
+            flush(s);
+            logf_(s, "configuration reloaded from %s", s->o.config_path);
+        }
+        return;
+    }
+    logf_(s, "signal %d: committing and stopping", (int)sig);
+    ipl_server_stop(s);
+}
+
+void ipl_server_stop(ipl_server *s)
+{
+    s->stopping = 1;
+    flush(s);
+    event_base_loopexit(s->base, NULL);
+}
+
+/* ---- TLS: every HTTP connection gets an OpenSSL bufferevent (evhttp_set_bevcb) ---- */
+#ifdef IPL_HAVE_TLS
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+    ipl_server *s = arg;
+    SSL *ssl = SSL_new(s->ssl);
+    if (!ssl)
+        return NULL;
+    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static int tls_open(ipl_server *s, ipl_diag *d)
+{
+    char why[256] = "";
+    if (!(s->ssl = SSL_CTX_new(TLS_server_method())))
+        return ipl_diag_set(d, IPL_ENOMEM, "cannot create a TLS context");
+    SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(s->ssl, s->conf.tls_cert) != 1) {
+        ERR_error_string_n(ERR_get_error(), why, sizeof why);
+        return ipl_diag_set(d, IPL_EINVAL, "cannot load TLS certificate '%s': %s", s->conf.tls_cert, why);
+    }
+    if (SSL_CTX_use_PrivateKey_file(s->ssl, s->conf.tls_key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(s->ssl) != 1) {
+        ERR_error_string_n(ERR_get_error(), why, sizeof why);
+        return ipl_diag_set(d, IPL_EINVAL, "cannot load TLS key '%s': %s", s->conf.tls_key, why);
+    }
+    evhttp_set_bevcb(s->http, tls_bev, s);
+    return IPL_OK;
+}
+#else
+static int tls_open(ipl_server *s, ipl_diag *d)
+{
+    return ipl_diag_set(d, IPL_EINVAL, "this build has no TLS (libevent_openssl not linked): "
+                        "terminate TLS in front of the server");
+}
+#endif
+
+/* ---- lifecycle ---- */
+int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ipl_diag *d)
+{
+    int err = IPL_OK;
+    ipl_server *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    s->st = st;
+    s->o = *o;
+    s->conf = *o->conf;
+    s->o.conf = &s->conf;
+    if (!s->o.clock)
+        s->o.clock = real_clock;
+    s->udp_fd = -1;
+    s->sl[0].name = "syslog:udp";
+    s->sl[1].name = "syslog:tcp";
+    ipl_arena_init(&s->arena, (size_t)16 << 20);
+    if (!(s->conns = calloc(s->conf.limits.connections + 1, sizeof *s->conns)) ||
+        !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) ||
+        !(s->base = event_base_new()) || !(s->http = evhttp_new(s->base))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (s->conf.tls_cert[0] && (err = tls_open(s, d)))
+        goto out;
+    evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->conf.limits.header_bytes);
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)s->conf.limits.body_bytes);
+    evhttp_set_timeout(s->http, s->conf.limits.request_seconds);
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    evhttp_set_gencb(s->http, on_request, s);
+    char host[128];
+    int port;
+    if (ipl_hostport(s->conf.listen, host, sizeof host, &port)) {
+        err = ipl_diag_set(d, IPL_EINVAL, "listen address '%s' is not HOST:PORT", s->conf.listen);
+        goto out;
+    }
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)port);
+    if (!bs) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot listen on '%s': %s", s->conf.listen, strerror(errno));
+        goto out;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl) == 0)
+        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+    static const struct { const char *m, *p; unsigned perm; ipl_api_handler fn; } builtin[] = {
+        {"GET", "/metrics", IPL_PERM_READ, h_metrics},
+        {"GET", "/api/v1/stats", IPL_PERM_READ, h_stats},
+        {"GET", "/api/v1/sources", IPL_PERM_READ, h_sources},
+        {"GET", "/api/v1/quarantine", IPL_PERM_READ | IPL_PERM_AUDIT, h_quarantine},
+        {"POST", "/api/v1/ingest", IPL_PERM_INGEST, h_ingest},
+        {"GET", "/api/v1/tokens", IPL_PERM_ACCESS, h_tokens_get},
+        {"POST", "/api/v1/tokens", IPL_PERM_ACCESS, h_tokens_post},
+        {"DELETE", "/api/v1/tokens", IPL_PERM_ACCESS, h_tokens_delete},
+        {"POST", "/api/v1/scopes", IPL_PERM_ACCESS, h_scopes_post},
+        {"POST", "/api/v1/roles", IPL_PERM_ACCESS, h_roles_post},
+        {"GET", "/api/v1/tail", IPL_PERM_READ, h_tail},
+    };
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+        ipl_api_route rt = {builtin[i].m, builtin[i].p, builtin[i].perm, builtin[i].fn, s};
+        if ((err = ipl_server_route(s, &rt, d)))
+            goto out;
+    }
+    if ((err = syslog_open(s, d)))
+        goto out;
+    for (size_t i = 0; i < s->conf.nfollow; i++)
+        if (s->conf.follow[i].tz[0] && (err = ipl_tz_load(&s->follow_tz[i], s->conf.follow[i].tz, d)))
+            goto out;
+    struct timeval ctv = {s->conf.commit_ms / 1000, (s->conf.commit_ms % 1000) * 1000};
+    struct timeval ttv = {0, 10000};
+    struct timeval ftv = {s->conf.follow_ms / 1000, (s->conf.follow_ms % 1000) * 1000};
+    s->commit_ev = event_new(s->base, -1, EV_PERSIST, on_commit_timer, s);
+    s->tail_ev = event_new(s->base, -1, EV_PERSIST, on_tail_timer, s);
+    if (!s->commit_ev || !s->tail_ev || event_add(s->commit_ev, &ctv) || event_add(s->tail_ev, &ttv)) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "cannot arm timers");
+        goto out;
+    }
+    if (s->conf.nfollow) {
+        if (!(s->follow_ev = event_new(s->base, -1, EV_PERSIST, on_follow, s)) || event_add(s->follow_ev, &ftv)) {
+            err = ipl_diag_set(d, IPL_ENOMEM, "cannot arm the follow timer");
+            goto out;
+        }
+    }
+    static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++)
+        if (!(s->sig[i] = evsignal_new(s->base, sigs[i], on_signal, s)) || event_add(s->sig[i], NULL)) {
+            err = ipl_diag_set(d, IPL_EIO, "cannot watch signals");
+            goto out;
+        }
+    signal(SIGPIPE, SIG_IGN);
+out:
+    if (err)
+        ipl_server_free(s);
+    else
+        *out = s;
+    return err;
+}
+
+int ipl_server_port(const ipl_server *s) { return s->port; }
+
+int ipl_server_run(ipl_server *s, ipl_diag *d)
+{
+    if (s->conf.nfollow)
+        on_follow(-1, 0, s);
+    if (event_base_dispatch(s->base) < 0)
+        return ipl_diag_set(d, IPL_EIO, "event loop failed");
+    flush(s);
+    return IPL_OK;
+}
+
+void ipl_server_free(ipl_server *s)
+{
+    if (!s)
+        return;
+    while (s->tails)
+        tail_remove(s, s->tails);
+    if (s->http)
+        evhttp_free(s->http);
+    if (s->tcp_l)
+        evconnlistener_free(s->tcp_l);
+    if (s->udp_ev)
+        event_free(s->udp_ev);
+    if (s->udp_fd >= 0)
+        evutil_closesocket(s->udp_fd);
+    if (s->commit_ev)
+        event_free(s->commit_ev);
+    if (s->tail_ev)
+        event_free(s->tail_ev);
+    if (s->follow_ev)
+        event_free(s->follow_ev);
+    for (int i = 0; i < 3; i++)
+        if (s->sig[i])
+            event_free(s->sig[i]);
+    if (s->base)
+        event_base_free(s->base);
+    for (int i = 0; i < 2; i++) {
+        if (s->sl[i].state && s->syslog && s->syslog->release)
+            s->syslog->release(s->sl[i].state);
+        free(s->sl[i].state);
+    }
+    for (size_t i = 0; i < IPL_FOLLOW_MAX; i++)
+        ipl_tz_free(s->follow_tz[i]);
+    ipl_tz_free(s->sl_tz);
+    ipl_batch_free(s->pending);
+    ipl_arena_release(&s->arena);
+    free(s->map);
+    free(s->conns);
+#ifdef IPL_HAVE_TLS
+    if (s->ssl)
+        SSL_CTX_free(s->ssl);
+#endif
+    free(s);
+}
