@@ -158,13 +158,21 @@ int ipl_asm_conflicts(ipl_rtxn *t, const ipl_asm_view *v, int64_t from, int64_t 
     int err = IPL_OK;
     size_t n = ipl_asm_count(v, IPL_ASM_RANGE);
     char det[400];
-    for (size_t i = 1; i < n; i++) {
-        const ipl_asm_obj *a = ipl_asm_at(v, IPL_ASM_RANGE, i - 1), *b = ipl_asm_at(v, IPL_ASM_RANGE, i);
-        if (strcmp(a->space, b->space) == 0 && memcmp(b->lo, a->hi, 16) <= 0) {
-            snprintf(det, sizeof det, "ranges '%s' and '%s' overlap", a->id, b->id);
-            if ((err = emit(fn, ctx, "range.overlap", a->space, b->id, det, 0)))
+    /* ranges come in (space, start) order: a range overlaps an earlier one of its space exactly
+     * when it starts at or before the furthest end reached so far (not only its neighbour's:
+     * 1-100 overlaps 30-40 even with 10-20 between them) */
+    const ipl_asm_obj *reach = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const ipl_asm_obj *b = ipl_asm_at(v, IPL_ASM_RANGE, i);
+        if (reach && strcmp(reach->space, b->space) != 0)
+            reach = NULL;
+        if (reach && memcmp(b->lo, reach->hi, 16) <= 0) {
+            snprintf(det, sizeof det, "ranges '%s' and '%s' overlap", reach->id, b->id);
+            if ((err = emit(fn, ctx, "range.overlap", reach->space, b->id, det, 0)))
                 return err;
         }
+        if (!reach || memcmp(b->hi, reach->hi, 16) > 0)
+            reach = b;
     }
     for (size_t i = 0; i < n; i++)
         if ((err = scan_range(t, v, ipl_asm_at(v, IPL_ASM_RANGE, i), from, to, fn, ctx, d)))
