@@ -55,13 +55,18 @@ for i in 1 2 3 4; do
   cp -r base "r$i"
   "$IPL" purge --store "r$i" --before "$T" --yes --quiet --batch 100 &
   pid=$!; sleep "0.$((RANDOM % 6))$((RANDOM % 10))"; kill -9 $pid 2>/dev/null; wait $pid; rc=$?
-  if [ "$rc" != 0 ]; then
+  # the kill may land after the purge recorded itself (it was done, only exiting): a rerun then
+  # is a second purge that finds nothing, so the user (and this test) reruns only when the store
+  # holds no record yet
+  done_already=$("$IPL" events --store "r$i" --all --format csv | grep -c ',retention.purge,')
+  if [ "$rc" != 0 ] && [ "$done_already" = 0 ]; then
     "$IPL" purge --store "r$i" --before "$T" --yes --quiet --batch 100
   fi
   check "random kill $i (exit $rc) then rerun: the same record" eq "$(record "r$i")" "$ref_rec"
   content "r$i" > "r$i.csv"
   check "random kill $i then rerun: the same events" cmp -s ref.csv "r$i.csv"
   check "random kill $i then rerun: verify" eq "$("$IPL" verify --store "r$i" >/dev/null; echo $?)" 0
+  check "random kill $i then rerun: one purge record" eq "$("$IPL" events --store "r$i" --all --format csv | grep -c ',retention.purge,')" 1
 done
 
 # --resume with nothing to resume
