@@ -29,6 +29,8 @@
 #include "engine/parser.h"
 #include "engine/store.h"
 
+struct event_base;
+
 /* ---- permissions and roles (auth.c) ---------------------------------------------------------- */
 #define IPL_PERMS(X)                                                                      \
     X(IPL_PERM_READ,   0, "read",   "stats, sources, quarantine, metrics, config changes") \
@@ -222,8 +224,17 @@ typedef struct ipl_api_route {
     unsigned    perm;
     ipl_api_handler fn;
     void       *ctx;
+    int         public_;      /* 1: answered without a token (the console's static files only) */
 } ipl_api_route;
 int ipl_server_route(ipl_server *s, const ipl_api_route *rt, ipl_diag *d);
+
+/* For callers that run their own timers on the server's loop (server probes): the libevent base,
+ * and a flush of the pending batch before they commit through their own batch (one writer at a
+ * time: LMDB orders the commits; the tail picks up every committed event on its timer). */
+struct event_base *ipl_server_base(ipl_server *s);
+void ipl_server_flush(ipl_server *s);
+ipl_store *ipl_server_store(ipl_server *s);
+int64_t ipl_server_now(ipl_server *s);
 
 /* ---- inside a handler ---- */
 const char *ipl_api_param(ipl_api_req *r, const char *name);    /* decoded query parameter */

@@ -1222,6 +1222,14 @@ static void on_request(struct evhttp_request *req, void *arg)
             ipl_api_error(&r, 404, NULL, "no endpoint %.200s", path);
         goto out;
     }
+    if (rt->rt.public_) {            /* the console's page: no token, no store access */
+        rt->rt.fn(rt->rt.ctx, &r);
+        if (r.started == 1)
+            ipl_api_end(&r);
+        else if (!r.started)
+            ipl_api_error(&r, 500, NULL, "the handler gave no answer");
+        goto out;
+    }
     /* authentication */
     const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     ipl_diag d = {0};
@@ -1657,7 +1665,7 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
         {"GET", "/api/v1/tail", IPL_PERM_READ, h_tail},
     };
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
-        ipl_api_route rt = {builtin[i].m, builtin[i].p, builtin[i].perm, builtin[i].fn, s};
+        ipl_api_route rt = {builtin[i].m, builtin[i].p, builtin[i].perm, builtin[i].fn, s, 0};
         if ((err = ipl_server_route(s, &rt, d)))
             goto out;
     }
@@ -1697,6 +1705,10 @@ out:
 }
 
 int ipl_server_port(const ipl_server *s) { return s->port; }
+struct event_base *ipl_server_base(ipl_server *s) { return s->base; }
+void ipl_server_flush(ipl_server *s) { flush(s); }
+ipl_store *ipl_server_store(ipl_server *s) { return s->st; }
+int64_t ipl_server_now(ipl_server *s) { return now_us(s); }
 
 int ipl_server_run(ipl_server *s, ipl_diag *d)
 {

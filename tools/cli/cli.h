@@ -61,5 +61,16 @@ int cmd_asm(int argc, char **argv);         /* cmd_asm.c */
 int cmd_serve(int argc, char **argv);       /* cmd_serve.c */
 int cmd_tail(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_servers(int argc, char **argv);     /* cmd_servers.c: inventory, health */
+int cmd_kea(int argc, char **argv);         /* cmd_kea.c: managing Kea DHCP servers */
+int cmd_report(int argc, char **argv);      /* cmd_report.c: compliance reports */
+
+/* API routes registered by `serve` from the files that own them (each returns IPL_OK or an error
+ * in d): serve_servers.c (servers, health, probes on the loop's timers), serve_report.c
+ * (reports), serve_console.c (the web console's files and the address-space read endpoints). */
+struct ipl_server;
+int serve_routes_servers(struct ipl_server *s, ipl_store *st, ipl_diag *d);
+int serve_routes_report(struct ipl_server *s, ipl_store *st, ipl_diag *d);
+int serve_routes_console(struct ipl_server *s, ipl_store *st, ipl_diag *d);
 
 #endif

@@ -600,17 +600,23 @@ int cmd_serve(int argc, char **argv)
     ipl_server *s = NULL;
     int err = ipl_server_new(&s, st, &so, &d);
     const ipl_api_route routes[] = {
-        {"GET", "/api/v1/events", IPL_PERM_AUDIT, h_events, NULL},
-        {"GET", "/api/v1/who", IPL_PERM_AUDIT, h_who, NULL},
-        {"GET", "/api/v1/track", IPL_PERM_AUDIT, h_track, NULL},
-        {"GET", "/api/v1/query", IPL_PERM_AUDIT, h_query, NULL},
-        {"POST", "/api/v1/purge", IPL_PERM_PURGE, h_purge, st},
-        {"GET", "/api/v1/holds", IPL_PERM_HOLD, h_holds_get, st},
-        {"POST", "/api/v1/holds", IPL_PERM_HOLD, h_holds_post, st},
-        {"DELETE", "/api/v1/holds", IPL_PERM_HOLD, h_holds_delete, st},
+        {"GET", "/api/v1/events", IPL_PERM_AUDIT, h_events, NULL, 0},
+        {"GET", "/api/v1/who", IPL_PERM_AUDIT, h_who, NULL, 0},
+        {"GET", "/api/v1/track", IPL_PERM_AUDIT, h_track, NULL, 0},
+        {"GET", "/api/v1/query", IPL_PERM_AUDIT, h_query, NULL, 0},
+        {"POST", "/api/v1/purge", IPL_PERM_PURGE, h_purge, st, 0},
+        {"GET", "/api/v1/holds", IPL_PERM_HOLD, h_holds_get, st, 0},
+        {"POST", "/api/v1/holds", IPL_PERM_HOLD, h_holds_post, st, 0},
+        {"DELETE", "/api/v1/holds", IPL_PERM_HOLD, h_holds_delete, st, 0},
     };
     for (size_t i = 0; !err && i < sizeof routes / sizeof routes[0]; i++)
         err = ipl_server_route(s, &routes[i], &d);
+    if (!err)
+        err = serve_routes_servers(s, st, &d);
+    if (!err)
+        err = serve_routes_report(s, st, &d);
+    if (!err)
+        err = serve_routes_console(s, st, &d);
     if (!err) {
         char line[256];
         snprintf(line, sizeof line, "listening on %s (port %d), store %s", conf.listen,

@@ -106,7 +106,7 @@ int main(void)
     o.conf = &conf;
     o.clock = test_clock;
     CHECK_INT(ipl_server_new(&srv, st, &o, &d), IPL_OK);
-    ipl_api_route rt = {"GET", "/api/v1/echo", IPL_PERM_AUDIT, h_echo, NULL};
+    ipl_api_route rt = {"GET", "/api/v1/echo", IPL_PERM_AUDIT, h_echo, NULL, 0};
     CHECK_INT(ipl_server_route(srv, &rt, &d), IPL_OK);
     port = ipl_server_port(srv);
     CHECK(port > 0);
