@@ -12,8 +12,9 @@
  * unless the event already carries one (an archive of re-imported events keeps the first origin).
  * seq is not kept. Probe: only this format scores (a first line starting {"seq": with the
  * time, kind and attrs members); every other input scores 0.
+ * A MAC in any common notation is stored canonical (12 hex digits).
  * Errors (the line is quarantined): not a JSON object, a missing or invalid time or kind, an
- * invalid address, an unknown attribute name, too many attributes, a member of the wrong type.
+ * invalid address or MAC, an unknown attribute name, too many attributes, a member of the wrong type.
  * cJSON is used only inside line(): parse, read, delete; the event's strings point into the tree,
  * which lives until emit returns.
  */
@@ -120,6 +121,18 @@ static int line_fn(void *state, ipl_parse_ctx *ctx, const char *line, size_t len
         (err = opt_str(j, "server", IPL_STR_MAX, &ev.server, d)) ||
         (err = opt_str(j, "source", IPL_STR_MAX, &s, d)))
         goto out;
+    if (ev.mac) {           /* an archive written by hand or by another tool: any notation */
+        char *m = ipl_arena_alloc(ctx->arena, 13);
+        if (!m) {
+            err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (ipl_mac_canon(ev.mac, strlen(ev.mac), m)) {
+            err = ipl_diag_set(d, IPL_EPARSE, "invalid 'mac' '%.64s'", ev.mac);
+            goto out;
+        }
+        ev.mac = m;
+    }
     if (!ev.server)
         ev.server = ctx->server;
     if (attrs && !cJSON_IsNull(attrs) && !cJSON_IsObject(attrs)) {

@@ -200,6 +200,7 @@ static void test_refused(void)
         {"{\"seq\":1,\"time\":\"2024-05-01T00:00:00Z\",\"kind\":\"logon\",\"extra\":1}", "unknown member 'extra'"},
         {"{\"seq\":1,\"time\":\"2024-05-01T00:00:00Z\",", "invalid JSON"},
         {"[1,2]", "not a JSON object"},
+        {"{\"seq\":1,\"time\":\"2024-05-01T00:00:00Z\",\"kind\":\"logon\",\"mac\":\"8c-16-45\"}", "invalid 'mac' '8c-16-45'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_INT(parse(bad[i].line, &d), IPL_EPARSE);
@@ -210,6 +211,17 @@ static void test_refused(void)
     }
     CHECK_INT(parse("   ", &d), IPL_OK);      /* blank: nothing */
     CHECK_INT(G.n, 0);
+}
+
+/* an archive written by another tool: a MAC in another notation is stored canonical, so MAC
+ * lookups find it (found by the fuzz target: it went into the index as written) */
+static void test_mac_notation(void)
+{
+    ipl_diag d = {0};
+    CHECK_INT(parse("{\"seq\":1,\"time\":\"2024-05-01T00:00:00Z\",\"kind\":\"lease.assign\","
+                    "\"mac\":\"8C-16-45-7D-0F-77\"}", &d), IPL_OK);
+    CHECK_INT(G.n, 1);
+    CHECK_STR(G.ev.mac, "8c16457d0f77");
 }
 
 static void test_probe(void)
@@ -250,6 +262,7 @@ int main(void)
         return check_summary();
     RUN(test_round_trip);
     RUN(test_refused);
+    RUN(test_mac_notation);
     RUN(test_probe);
     return check_summary();
 }
