@@ -63,7 +63,8 @@
     X(IPL_K_FAILOVER_BINDING, 56, "failover.binding") \
     X(IPL_K_RADIUS_REQUEST,  72, "radius.request")    \
     X(IPL_K_RADIUS_ACCT_ON,  73, "radius.acct.on")    \
-    X(IPL_K_RADIUS_ACCT_OFF, 74, "radius.acct.off")
+    X(IPL_K_RADIUS_ACCT_OFF, 74, "radius.acct.off")   \
+    X(IPL_K_ASM_CONFLICT,    80, "asm.conflict")
 /* Numbers 40-99 are reserved in blocks for the format families being added (append only):
  *   40-47 syslog + ISC dhcpd   48-55 Kea   56-67 Windows Security + DHCP config events
  *   68-71 dnsmasq + sshd       72-79 NPS + FreeRADIUS   80-99 address space, inventory, retention */

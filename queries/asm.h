@@ -177,6 +177,16 @@ typedef int (*ipl_asm_conflict_fn)(void *ctx, const ipl_asm_conflict *c);
 int ipl_asm_conflicts(ipl_rtxn *t, const ipl_asm_view *v, int64_t from, int64_t to,
                       ipl_asm_conflict_fn fn, void *ctx, ipl_diag *d);
 
+/* Records conflicts as `asm.conflict` events (the live tail and queries see them): each conflict
+ * found now or in [from, to] that was not recorded before raises one event (status "open": object
+ * = the conflict type, message = space, objects and detail, ip = the address or range start
+ * involved); a structural conflict (range.overlap, found with ts 0) recorded before and no longer
+ * found raises one with status "resolved". Lease-history conflicts are facts of the past and never
+ * resolve. State: kv "asm.conflict" (key = SHA-256 of type, space, object, ts). Under the asm
+ * lock, one batch. *raised / *resolved count the events written. */
+int ipl_asm_conflicts_record(ipl_store *st, const ipl_asm_actor *a, int64_t from, int64_t to,
+                             uint64_t *raised, uint64_t *resolved, ipl_diag *d);
+
 /* ---- CSV (asm_csv.c) ---- */
 #define IPL_ASM_CSV_LINE_MAX 8192
 #define IPL_ASM_CSV_ROWS_MAX 1000000

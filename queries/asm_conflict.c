@@ -16,9 +16,11 @@
 
 #include "engine/addr.h"
 #include "engine/err.h"
+#include "engine/sha256.h"
 #include "engine/tz.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define IPL_ASM_TWO_MACS_WINDOW (INT64_C(3600) * 1000000)
@@ -178,4 +180,192 @@ int ipl_asm_conflicts(ipl_rtxn *t, const ipl_asm_view *v, int64_t from, int64_t 
         if ((err = scan_range(t, v, ipl_asm_at(v, IPL_ASM_RANGE, i), from, to, fn, ctx, d)))
             return err;
     return IPL_OK;
+}
+
+/* ---- recording conflicts as events ---- */
+
+typedef struct rec_item {
+    char key[65];
+    char *val;                 /* "type\tspace\tobject\tts\tdetail" */
+    int64_t ts;
+} rec_item;
+
+typedef struct rec_list {
+    rec_item *v;
+    size_t n, cap;
+    int oom;
+} rec_list;
+
+static int rec_add(rec_list *l, const char *key, const char *val, int64_t ts)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        rec_item *nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return IPL_ENOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    rec_item *it = &l->v[l->n];
+    snprintf(it->key, sizeof it->key, "%s", key);
+    it->ts = ts;
+    if (!(it->val = strdup(val)))
+        return IPL_ENOMEM;
+    l->n++;
+    return IPL_OK;
+}
+
+static void rec_free(rec_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].val);
+    free(l->v);
+}
+
+static void rec_key(const char *type, const char *space, const char *object, int64_t ts,
+                    char hex[65])
+{
+    char buf[1200];
+    uint8_t h[32];
+    int n = snprintf(buf, sizeof buf, "%s\t%s\t%s\t%lld", type, space, object, (long long)ts);
+    ipl_sha256_once(buf, n < 0 ? 0 : (size_t)n >= sizeof buf ? sizeof buf - 1 : (size_t)n, h);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+}
+
+static int found_fn(void *ctx, const ipl_asm_conflict *c)
+{
+    rec_list *l = ctx;
+    char key[65], val[2048];
+    rec_key(c->type, c->space, c->object, c->ts, key);
+    snprintf(val, sizeof val, "%s\t%s\t%s\t%lld\t%s", c->type, c->space, c->object,
+             (long long)c->ts, c->detail ? c->detail : "");
+    return rec_add(l, key, val, c->ts);
+}
+
+static int known_fn(void *ctx, const char *key, const void *val, size_t n)
+{
+    rec_list *l = ctx;
+    char buf[2048];
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    memcpy(buf, val, n);
+    buf[n] = '\0';
+    /* the ts is the fourth field */
+    const char *p = buf;
+    for (int f = 0; f < 3 && p; f++)
+        if ((p = strchr(p, '\t')))
+            p++;
+    return rec_add(l, key, buf, p ? strtoll(p, NULL, 10) : 0);
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    return strcmp(((const rec_item *)a)->key, ((const rec_item *)b)->key);
+}
+
+/* l sorted by key */
+static int rec_has(const rec_list *l, const char *key)
+{
+    rec_item k;
+    snprintf(k.key, sizeof k.key, "%s", key);
+    return l->n && bsearch(&k, l->v, l->n, sizeof *l->v, rec_cmp) != NULL;
+}
+
+/* one asm.conflict event from a stored "type\tspace\tobject\tts\tdetail" */
+static int rec_event(ipl_batch *b, const ipl_asm_actor *a, int64_t now, const char *val,
+                     const char *status, ipl_diag *d)
+{
+    char buf[2048], msg[2400], ts[IPL_TIME_BUF] = "";
+    char *f[5] = {0};
+    snprintf(buf, sizeof buf, "%s", val);
+    char *p = buf;
+    for (int i = 0; i < 5 && p; i++) {
+        f[i] = p;
+        if ((p = strchr(p, '\t')))
+            *p++ = '\0';
+    }
+    if (!f[4])
+        return ipl_diag_set(d, IPL_ECORRUPT, "asm.conflict state '%.80s' is damaged", val);
+    int64_t when = strtoll(f[3], NULL, 10);
+    if (when)
+        ipl_time_format(when, ts, sizeof ts);
+    snprintf(msg, sizeof msg, "%s %s in space '%s': %s%s%s%s", f[0],
+             strcmp(status, "open") == 0 ? "found" : "resolved", f[1], f[4], ts[0] ? " (at " : "",
+             ts, ts[0] ? ")" : "");
+    ipl_event ev;
+    ipl_event_reset(&ev);
+    ev.ts = now;
+    ev.kind = IPL_K_ASM_CONFLICT;
+    ev.user = a->principal;
+    ev.server = a->host;
+    ev.source = IPL_ASM_SOURCE;
+    size_t n = strcspn(f[2], " -,");
+    if (ipl_ip_parse(f[2], n, ev.ip) == IPL_OK)
+        ev.has_ip = 1;
+    int err;
+    if ((err = ipl_event_add_attr(&ev, IPL_A_OBJECT, f[0], strlen(f[0]))) ||
+        (err = ipl_event_add_attr(&ev, IPL_A_STATUS, status, strlen(status))) ||
+        (err = ipl_event_add_attr(&ev, IPL_A_MESSAGE, msg, strlen(msg))))
+        return ipl_diag_set(d, err, "conflict event: attribute too long");
+    return ipl_batch_add(b, &ev, d);
+}
+
+int ipl_asm_conflicts_record(ipl_store *st, const ipl_asm_actor *a, int64_t from, int64_t to,
+                             uint64_t *raised, uint64_t *resolved, ipl_diag *d)
+{
+    ipl_asm_lock lk = {-1};
+    ipl_rtxn *t = NULL;
+    ipl_asm_view *v = NULL;
+    ipl_batch *b = NULL;
+    rec_list found = {0}, known = {0};
+    int err;
+    int64_t now = ipl_asm_now(a);
+    *raised = *resolved = 0;
+    if ((err = ipl_asm__lock(st, &lk, d)) || (err = ipl_rtxn_begin(st, &t, d)) ||
+        (err = ipl_asm_view_load(t, &v, d)))
+        goto out;
+    if ((err = ipl_asm_conflicts(t, v, from, to, found_fn, &found, d)))
+        goto out;
+    if ((err = ipl_store_kv_scan(t, "asm.conflict", known_fn, &known, d)))
+        goto out;
+    if ((err = ipl_batch_new(&b))) {
+        ipl_diag_set(d, err, "out of memory");
+        goto out;
+    }
+    if (found.n)
+        qsort(found.v, found.n, sizeof *found.v, rec_cmp);
+    if (known.n)
+        qsort(known.v, known.n, sizeof *known.v, rec_cmp);
+    for (size_t i = 0; i < found.n; i++) {
+        if (rec_has(&known, found.v[i].key) || (i && strcmp(found.v[i - 1].key, found.v[i].key) == 0))
+            continue;
+        if ((err = rec_event(b, a, now, found.v[i].val, "open", d)) ||
+            (err = ipl_batch_kv_put(b, "asm.conflict", found.v[i].key, found.v[i].val,
+                                    strlen(found.v[i].val), d)))
+            goto out;
+        (*raised)++;
+    }
+    for (size_t i = 0; i < known.n; i++) {
+        if (known.v[i].ts != 0 || rec_has(&found, known.v[i].key))
+            continue;                   /* history never resolves; still there */
+        if ((err = rec_event(b, a, now, known.v[i].val, "resolved", d)) ||
+            (err = ipl_batch_kv_del(b, "asm.conflict", known.v[i].key, d)))
+            goto out;
+        (*resolved)++;
+    }
+    ipl_rtxn_end(t);
+    t = NULL;
+    if (ipl_batch_events(b))
+        err = ipl_store_commit(st, b, NULL, d);
+out:
+    if (err == IPL_ENOMEM && !d->msg[0])
+        ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    ipl_rtxn_end(t);
+    ipl_batch_free(b);
+    rec_free(&found);
+    rec_free(&known);
+    ipl_asm_view_free(v);
+    ipl_asm__unlock(&lk);
+    return err;
 }

@@ -40,6 +40,7 @@ const ql_family ql_families[] = {
     {"purges",  "retention.*", "retention purges"},
     {"dns",     "dns.*",       "DNS updates by the DHCP server"},
     {"servers", "server.*",    "DHCP service events (start, stop, authorisation, cleanup)"},
+    {"conflicts", "asm.conflict", "address-space conflicts recorded by 'asm conflicts --record'"},
 };
 const size_t ql_nfamilies = sizeof ql_families / sizeof ql_families[0];
 

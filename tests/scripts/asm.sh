@@ -93,6 +93,10 @@ check "trend has 4 points" eq "$(echo "$tr" | tail -n +2 | wc -l)" 4
 at_t=$("$IPL" asm util "$R" --at 2024-05-08T00:00:00Z --format csv | tail -1 | cut -d, -f6)
 check "trend point equals util at that instant" eq "$(echo "$tr" | grep '2024-05-08T00:00:00Z' | cut -d, -f2)" "$at_t"
 check "conflicts list DHCP address-in-use events" contains "$("$IPL" asm conflicts --format csv)" "dhcp.conflict"
+rec=$("$IPL" asm conflicts --record); nrec=${rec%% *}
+check "conflicts recorded as events ($rec)" test "$nrec" -gt 0
+check "conflicts recorded once" eq "$("$IPL" asm conflicts --record)" "0 conflicts recorded, 0 resolved"
+check "recorded conflicts are queryable" eq "$("$IPL" query 'conflicts where status = "open" | count' --format csv | tail -1 | tr -d '\r')" "$nrec"
 check "thresholds set" contains "$("$IPL" asm thresholds "$R" --low 1 --high 2)" "thresholds set"
 check "alerts recorded" contains "$("$IPL" asm alerts)" "alert events recorded"
 check "alerts not repeated" eq "$("$IPL" asm alerts)" "0 alert events recorded"

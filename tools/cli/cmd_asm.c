@@ -58,9 +58,10 @@ static const struct { const char *name, *usage; } subs[] = {
     {"alerts", "ipledger asm alerts [--at T]\n"
                "checks every range, subnet and block against its thresholds and records an alert\n"
                "event for each one that crossed a threshold since the last check"},
-    {"conflicts", "ipledger asm conflicts [--from T] [--to T] [--format F]\n"
+    {"conflicts", "ipledger asm conflicts [--from T] [--to T] [--format F] [--record]\n"
                   "overlapping ranges, scopes on two servers, statics leased by DHCP, addresses held\n"
-                  "by two clients, DHCP address-in-use conflicts"},
+                  "by two clients, DHCP address-in-use conflicts; --record writes one asm.conflict\n"
+                  "event per conflict not recorded before (and per overlap since resolved)"},
     {"discover", "ipledger asm discover [--from T] [--to T]\n"
                  "creates ranges from lease traffic: one per (server, /24 or /64) seen in assigns"},
     {"rebuild", "ipledger asm rebuild --check\n"
@@ -90,6 +91,7 @@ static ipl_opt asm_opts[] = {
     {"low", 1, "P  low threshold percent", NULL, {0}, 0},
     {"high", 1, "P  high threshold percent", NULL, {0}, 0},
     {"check", 0, "rebuild: compare only", NULL, {0}, 0},
+    {"record", 0, "conflicts: record new (and resolved) conflicts as asm.conflict events", NULL, {0}, 0},
 };
 #define NOPTS (sizeof asm_opts / sizeof asm_opts[0])
 
@@ -927,8 +929,23 @@ static int do_conflicts(const ipl_args *a)
                                    {"object", IPL_COL_STR},   {"ts", IPL_COL_STR},
                                    {"detail", IPL_COL_STR}};
     if ((rc = get_time("conflicts", a, "from", INT64_MIN, &from)) ||
-        (rc = get_time("conflicts", a, "to", INT64_MAX, &to)) ||
-        (rc = cli_out_format("asm", a, &f)) ||
+        (rc = get_time("conflicts", a, "to", INT64_MAX, &to)))
+        return rc;
+    if (ipl_arg_flag(a, "record")) {
+        ipl_asm_actor actor;
+        uint64_t raised, resolved;
+        ipl_asm_actor_default(&actor);
+        if ((rc = cli_open_store("asm", a, 0, &st)))
+            return rc;
+        err = ipl_asm_conflicts_record(st, &actor, from, to, &raised, &resolved, &d);
+        ipl_store_close(st);
+        if (err)
+            return fail("conflicts", err, &d);
+        printf("%llu conflicts recorded, %llu resolved\n", (unsigned long long)raised,
+               (unsigned long long)resolved);
+        return 0;
+    }
+    if ((rc = cli_out_format("asm", a, &f)) ||
         (rc = cli_open_store("asm", a, IPL_STORE_RDONLY, &st)))
         return rc;
     if (!(err = ipl_rtxn_begin(st, &tx, &d)) && !(err = ipl_asm_view_load(tx, &v, &d)) &&

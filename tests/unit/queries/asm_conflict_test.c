@@ -73,6 +73,56 @@ int main(void)
     ipl_asm_view_free(v);
     ipl_rtxn_end(t);
     ipl_batch_free(b);
+
+    /* recorded as events: once each; an overlap fixed since is recorded as resolved */
+    ipl_asm_actor a;
+    ipl_asm_actor_default(&a);
+    uint64_t raised = 9, resolved = 9;
+    CHECK_INT(ipl_asm_conflicts_record(st, &a, 0, INT64_MAX, &raised, &resolved, &d), IPL_OK);
+    CHECK_INT(raised, 2);
+    CHECK_INT(resolved, 0);
+    CHECK_INT(ipl_asm_conflicts_record(st, &a, 0, INT64_MAX, &raised, &resolved, &d), IPL_OK);
+    CHECK_INT(raised, 0);
+    CHECK_INT(resolved, 0);
+    uint8_t l[16], h[16];
+    char lh[33], hh[33], key[128];
+    ipl_ip_parse("10.0.0.10", 9, l);
+    ipl_ip_parse("10.0.0.20", 9, h);
+    hex16(l, lh);
+    hex16(h, hh);
+    snprintf(key, sizeof key, "default|%s|%s", lh, hh);
+    CHECK_INT(ipl_batch_new(&b), IPL_OK);
+    CHECK_INT(ipl_batch_kv_del(b, "asm.range", key, NULL), IPL_OK);
+    CHECK_INT(ipl_store_commit(st, b, NULL, NULL), IPL_OK);
+    ipl_batch_free(b);
+    CHECK_INT(ipl_asm_conflicts_record(st, &a, 0, INT64_MAX, &raised, &resolved, &d), IPL_OK);
+    CHECK_INT(raised, 0);
+    CHECK_INT(resolved, 1);
+    /* the events: two found, one resolved naming the fixed range */
+    int open = 0, res = 0;
+    ipl_evcur *ec;
+    ipl_rawev ev;
+    CHECK_INT(ipl_rtxn_begin(st, &t, &d), IPL_OK);
+    CHECK_INT(ipl_evcur_open(t, &ec, &d), IPL_OK);
+    while (ipl_evcur_next(ec, &ev, &d) == IPL_OK) {
+        ipl_rawattr sa, ma;
+        if (ev.kind != IPL_K_ASM_CONFLICT || ipl_rawev_attr(&ev, IPL_A_STATUS, &sa) != IPL_OK ||
+            ipl_rawev_attr(&ev, IPL_A_MESSAGE, &ma) != IPL_OK)
+            continue;
+        const char *st_ = sa.interned ? ipl_dict_str(t, sa.id) : sa.val;
+        char msg[512];
+        snprintf(msg, sizeof msg, "%.*s", (int)ma.len, ma.val);
+        if (st_ && strncmp(st_, "open", 4) == 0)
+            open++;
+        if (st_ && strncmp(st_, "resolved", 8) == 0) {
+            res++;
+            CHECK(strstr(msg, "10.0.0.10-10.0.0.20") != NULL);
+        }
+    }
+    ipl_evcur_close(ec);
+    ipl_rtxn_end(t);
+    CHECK_INT(open, 2);
+    CHECK_INT(res, 1);
     ipl_store_close(st);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
