@@ -155,9 +155,10 @@ typedef int (*ipl_asm_obj_fn)(void *ctx, const ipl_asm_obj *o, int64_t last);
 int ipl_asm_reclaim_list(ipl_rtxn *t, const ipl_asm_view *v, const char *space, int64_t now,
                          int days, ipl_asm_obj_fn fn, void *ctx, ipl_diag *d);
 
-/* ---- discovery (asm_model.c): ranges from DHCP lease traffic ----
- * v1 rule: per (server, /24 of IPv4 | /64 of IPv6) seen in lease.assign events between from and
- * to, a range (managed_by = the server, origin "discovered") over the /24 (.1-.254) or the /64, with
+/* ---- discovery (asm_model.c): ranges from DHCP lease traffic and scope configuration ----
+ * Rule: per (server, /24 of IPv4 | /64 of IPv6) seen in lease.assign events between from and
+ * to, or named as a scope ("[[10.20.30.0]Office-LAN]") by a config.change event of the server
+ * in that window (except a deletion), a range (managed_by = the server, origin "discovered") over the /24 (.1-.254) or the /64, with
  * its subnet when no subnet contains it, unless a range of the default space already overlaps it.
  * *created = ranges created. */
 int ipl_asm_discover(ipl_store *st, const ipl_asm_actor *a, int64_t from, int64_t to,

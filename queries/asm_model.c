@@ -1330,6 +1330,59 @@ int ipl_asm_discover(ipl_store *st, const ipl_asm_actor *a, int64_t from, int64_
     }
     if (err)
         goto out;
+    /* scopes named by configuration changes ("[[10.20.30.0]Office-LAN]" on Windows' scope,
+     * option, reservation, exclusion... events): the server has that scope even before a lease */
+    ipl_evcur_close(c);
+    c = NULL;
+    if ((err = ipl_evcur_open(t, &c, d)))
+        goto out;
+    for (;;) {
+        ipl_rawev e;
+        ipl_rawattr sa, ac;
+        if ((err = ipl_evcur_next(c, &e, d)) == IPL_ENOTFOUND) {
+            err = IPL_OK;
+            break;
+        }
+        if (err)
+            goto out;
+        if (e.kind != IPL_K_CONFIG_CHANGE || e.ts < from || e.ts > to || !e.server ||
+            ipl_rawev_attr(&e, IPL_A_SCOPE, &sa) != IPL_OK)
+            continue;
+        if (ipl_rawev_attr(&e, IPL_A_ACTION, &ac) == IPL_OK) {
+            const char *act = ac.interned ? ipl_dict_str(t, ac.id) : NULL;
+            if (act && strcmp(act, "deleted") == 0)
+                continue;               /* a deleted scope is history, not space to create */
+        }
+        const char *sv = sa.interned ? ipl_dict_str(t, sa.id) : NULL;
+        size_t sl = sv ? strlen(sv) : sa.len;
+        if (!sv)
+            sv = sa.val;
+        if (sl < 5 || sv[0] != '[' || sv[1] != '[')
+            continue;
+        const char *close = memchr(sv + 2, ']', sl - 2);
+        disc x = {e.server, {0}};
+        if (!close || ipl_ip_parse(sv + 2, (size_t)(close - sv - 2), x.net) != IPL_OK)
+            continue;
+        if (ipl_ip_is_v4(x.net))
+            x.net[15] = 0;
+        else
+            memset(x.net + 8, 0, 8);
+        if (n && disc_cmp(&set[n - 1], &x) == 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            disc *ns = nc <= DISC_MAX ? realloc(set, nc * sizeof *ns) : NULL;
+            if (!ns) {
+                err = nc > DISC_MAX ? ipl_diag_set(d, IPL_ELIMIT, "more than %d discovered "
+                                                   "networks", DISC_MAX)
+                                    : ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+                goto out;
+            }
+            set = ns;
+            cap = nc;
+        }
+        set[n++] = x;
+    }
     if (n)
         qsort(set, n, sizeof *set, disc_cmp);
     if ((err = ipl_batch_new(&b)))

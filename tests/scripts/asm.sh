@@ -78,6 +78,10 @@ done
 check "discover" contains "$("$IPL" asm discover)" "ranges discovered"
 check "discovered range managed by its server" contains "$("$IPL" asm range list --format csv)" "managed_by=dhcp-fra-01.corp.example.com origin=discovered"
 check "discover again adds nothing" eq "$("$IPL" asm discover)" "0 ranges discovered"
+# scopes named by Windows DHCP configuration events are discovered before any lease
+"$IPL" ingest --quiet --store scopes "$SRC/tests/data/mswin-dhcp-events/operational.ndjson"
+check "scopes from config events" eq "$("$IPL" asm discover --store scopes)" "3 ranges discovered"
+check "scope range managed by its server" contains "$("$IPL" asm range list --store scopes --format csv)" "range,default,10.20.40.1-10.20.40.254,10.20.40.0/24,managed_by=DHCP01.corp.example.com origin=discovered"
 # utilization == number of addresses `who` says are held, at an instant in the past
 AT=2024-05-07T12:00:00Z
 R=$("$IPL" asm range list --format csv | awk -F, '$3 ~ /^10\.1\.0\./ {print $3}')
