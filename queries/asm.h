@@ -188,6 +188,39 @@ int ipl_asm_conflicts(ipl_rtxn *t, const ipl_asm_view *v, int64_t from, int64_t 
 int ipl_asm_conflicts_record(ipl_store *st, const ipl_asm_actor *a, int64_t from, int64_t to,
                              uint64_t *raised, uint64_t *resolved, ipl_diag *d);
 
+/* ---- logical groups (asm_group.c) ----
+ * A named tree over one object type built from its fields: level k = the values of field k
+ * (owner, vlan, managed_by, ... or custom.NAME; multi-valued custom fields put an object under
+ * each value; unset = "(none)"). Definitions are kv objects changed with config.change events
+ * (object "asm.group"); evaluation gives one row per node with its objects and summed
+ * utilization at an instant. */
+#define IPL_ASM_GROUP_LEVELS 8
+#define IPL_ASM_GROUP_FANOUT 64        /* values of one multi-valued field used per object */
+#define IPL_ASM_GROUP_PATH   1024
+#define IPL_ASM_GROUP_NODES  100000
+typedef struct ipl_asm_group {
+    char         name[IPL_ASM_NAME_MAX];
+    ipl_asm_type type;
+    size_t       nby;
+    char         by[IPL_ASM_GROUP_LEVELS][80];
+} ipl_asm_group;
+int ipl_asm_group_put(ipl_store *st, const ipl_asm_actor *a, const char *name, ipl_asm_type type,
+                      const char *const *by, size_t nby, ipl_diag *d);
+int ipl_asm_group_delete(ipl_store *st, const ipl_asm_actor *a, const char *name, ipl_diag *d);
+typedef int (*ipl_asm_group_fn)(void *ctx, const ipl_asm_group *g);
+int ipl_asm_group_list(ipl_rtxn *t, ipl_asm_group_fn fn, void *ctx, ipl_diag *d);
+int ipl_asm_group_get(ipl_rtxn *t, const char *name, ipl_asm_group *g, ipl_diag *d);
+typedef struct ipl_asm_group_row {
+    const char  *path;        /* "EU/ams" */
+    int          depth;       /* 1 = the first field's values */
+    uint64_t     objects;
+    ipl_asm_util u;           /* summed (addresses: size = 1 each, no lease lookup) */
+} ipl_asm_group_row;
+typedef int (*ipl_asm_group_row_fn)(void *ctx, const ipl_asm_group_row *r);
+/* Rows in path order (a parent before its children). */
+int ipl_asm_group_eval(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_group *g, int64_t at,
+                       ipl_asm_group_row_fn fn, void *ctx, ipl_diag *d);
+
 /* ---- CSV (asm_csv.c) ---- */
 #define IPL_ASM_CSV_LINE_MAX 8192
 #define IPL_ASM_CSV_ROWS_MAX 1000000

@@ -38,6 +38,10 @@ check "failed mutation writes no event" eq "$(stat_of "$S" events)" "$n_before"
 "$IPL" asm address create 10.72.144.10 assignment=static mac=aa:bb:cc:dd:ee:ff device=printer >/dev/null
 check "edit" contains "$("$IPL" asm address edit 10.72.144.10 custom.rack=r1 custom.rack=r2 owner=ops)" "edited"
 check "show" contains "$("$IPL" asm address show 10.72.144.10)" '"custom":{"rack":["r1","r2"]}'
+# logical groups from custom fields: a multi-valued field puts the object under each value
+check "group create" eq "$("$IPL" asm group create racks --type address --by custom.rack)" "logical group 'racks' created"
+check "group show" contains "$("$IPL" asm group show racks --format csv)" "r2,1,1,1"
+check "group is audited" contains "$("$IPL" query 'changes where object = "asm.group"' --format csv)" "logical group 'racks' created"
 ev=$("$IPL" events --ip 10.72.144.10 --format ndjson | tail -1)
 check "change is a config.change event" contains "$ev" '"kind":"config.change"'
 check "with the principal" contains "$ev" "\"user\":\"os:$(id -un)\""

@@ -64,6 +64,10 @@ static const struct { const char *name, *usage; } subs[] = {
                   "event per conflict not recorded before (and per overlap since resolved)"},
     {"discover", "ipledger asm discover [--from T] [--to T]\n"
                  "creates ranges from lease traffic: one per (server, /24 or /64) seen in assigns"},
+    {"group", "ipledger asm group create|edit NAME --by F1[,F2...] [--type range|subnet|block|address]\n"
+              "       ipledger asm group delete NAME | list | show NAME [--at T] [--format F]\n"
+              "logical groups: a tree of objects by the values of their fields (custom.NAME fields\n"
+              "may hold several values; an object then sits under each), with summed utilization"},
     {"rebuild", "ipledger asm rebuild --check\n"
                 "replays the asm config.change events and compares with the live view"},
 };
@@ -92,6 +96,7 @@ static ipl_opt asm_opts[] = {
     {"high", 1, "P  high threshold percent", NULL, {0}, 0},
     {"check", 0, "rebuild: compare only", NULL, {0}, 0},
     {"record", 0, "conflicts: record new (and resolved) conflicts as asm.conflict events", NULL, {0}, 0},
+    {"by", 1, "F,F  group: the fields of each level (owner, vlan, managed_by, custom.NAME, ...)", NULL, {0}, 0},
 };
 #define NOPTS (sizeof asm_opts / sizeof asm_opts[0])
 
@@ -982,6 +987,130 @@ static int do_discover(const ipl_args *a)
     return 0;
 }
 
+static int group_def_row(void *c, const ipl_asm_group *g)
+{
+    char by[IPL_ASM_GROUP_LEVELS * 81] = "";
+    for (size_t i = 0; i < g->nby; i++)
+        snprintf(by + strlen(by), sizeof by - strlen(by), "%s%s", i ? "," : "", g->by[i]);
+    const char *vals[] = {g->name, ipl_asm_type_name(g->type), by};
+    return ipl_out_row(c, vals) ? IPL_EIO : 0;
+}
+
+static int group_node_row(void *c, const ipl_asm_group_row *r)
+{
+    char depth[16], objs[24], size[32], used[32], pct[32];
+    snprintf(depth, sizeof depth, "%d", r->depth);
+    snprintf(objs, sizeof objs, "%llu", (unsigned long long)r->objects);
+    snprintf(size, sizeof size, "%.0f", r->u.size);
+    snprintf(used, sizeof used, "%.0f", r->u.used);
+    snprintf(pct, sizeof pct, "%.1f", r->u.pct);
+    const char *vals[] = {r->path, depth, objs, size, used, pct};
+    return ipl_out_row(c, vals) ? IPL_EIO : 0;
+}
+
+static int do_group(const ipl_args *a)
+{
+    const char *verb = a->npos > 1 ? a->pos[1] : "";
+    ipl_store *st = NULL;
+    ipl_diag d = {0};
+    int rc, err;
+    ipl_asm_actor actor;
+    ipl_asm_actor_default(&actor);
+    if (strcmp(verb, "create") == 0 || strcmp(verb, "edit") == 0) {
+        if (a->npos != 3)
+            return cli_fail("asm group", 2, "say the group's name: asm group %s NAME --by F1,F2", verb);
+        const char *bys = ipl_arg(a, "by"), *ty = ipl_arg(a, "type");
+        ipl_asm_type type = IPL_ASM_RANGE;
+        if (!bys)
+            return cli_fail("asm group", 2, "--by F1[,F2...] is required");
+        if (ty && ipl_asm_type_parse(ty, &type) != IPL_OK)
+            return cli_fail("asm group", 2, "unknown type '%s' (range, subnet, block, address)", ty);
+        char buf[IPL_ASM_GROUP_LEVELS * 81];
+        const char *by[IPL_ASM_GROUP_LEVELS + 1];
+        size_t nby = 0;
+        if (strlen(bys) >= sizeof buf)
+            return cli_fail("asm group", 2, "--by is too long");
+        snprintf(buf, sizeof buf, "%s", bys);
+        for (char *p = buf, *save = NULL, *tok; (tok = strtok_r(p, ",", &save)); p = NULL) {
+            if (nby == IPL_ASM_GROUP_LEVELS + 1)
+                break;
+            by[nby++] = tok;
+        }
+        if ((rc = cli_open_store("asm", a, 0, &st)))
+            return rc;
+        if (strcmp(verb, "edit") == 0) {
+            ipl_rtxn *t = NULL;
+            ipl_asm_group g;
+            err = ipl_rtxn_begin(st, &t, &d);
+            if (!err)
+                err = ipl_asm_group_get(t, a->pos[2], &g, &d);
+            ipl_rtxn_end(t);
+            if (!err && !ty)
+                type = g.type;
+        } else {
+            ipl_rtxn *t = NULL;
+            ipl_asm_group g;
+            err = ipl_rtxn_begin(st, &t, &d);
+            if (!err && ipl_asm_group_get(t, a->pos[2], &g, NULL) == IPL_OK)
+                err = ipl_diag_set(&d, IPL_EEXIST, "logical group '%s' exists (use edit)", a->pos[2]);
+            ipl_rtxn_end(t);
+        }
+        if (!err)
+            err = ipl_asm_group_put(st, &actor, a->pos[2], type, by, nby, &d);
+        ipl_store_close(st);
+        if (err)
+            return fail("group", err, &d);
+        printf("logical group '%s' %s\n", a->pos[2], strcmp(verb, "edit") == 0 ? "edited" : "created");
+        return 0;
+    }
+    if (strcmp(verb, "delete") == 0) {
+        if (a->npos != 3)
+            return cli_fail("asm group", 2, "say the group's name: asm group delete NAME");
+        if ((rc = cli_open_store("asm", a, 0, &st)))
+            return rc;
+        err = ipl_asm_group_delete(st, &actor, a->pos[2], &d);
+        ipl_store_close(st);
+        if (err)
+            return fail("group", err, &d);
+        printf("logical group '%s' deleted\n", a->pos[2]);
+        return 0;
+    }
+    if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
+        return cli_fail("asm group", 2, "'%s': say create, edit, delete, list or show", verb);
+    if (strcmp(verb, "show") == 0 && a->npos != 3)
+        return cli_fail("asm group", 2, "say the group's name: asm group show NAME");
+    ipl_out_format f;
+    int64_t at;
+    if ((rc = cli_out_format("asm", a, &f)) ||
+        (rc = get_time("group", a, "at", ipl_asm_now(&actor), &at)) ||
+        (rc = cli_open_store("asm", a, IPL_STORE_RDONLY, &st)))
+        return rc;
+    ipl_rtxn *t = NULL;
+    ipl_asm_view *v = NULL;
+    ipl_out *o = NULL;
+    static const ipl_col dcols[] = {{"group", IPL_COL_STR}, {"type", IPL_COL_STR}, {"by", IPL_COL_STR}};
+    static const ipl_col ncols[] = {{"path", IPL_COL_STR}, {"depth", IPL_COL_NUM},
+                                    {"objects", IPL_COL_NUM}, {"size", IPL_COL_NUM},
+                                    {"used", IPL_COL_NUM}, {"pct", IPL_COL_NUM}};
+    err = ipl_rtxn_begin(st, &t, &d);
+    if (!err && strcmp(verb, "list") == 0) {
+        if (!(err = ipl_out_new(&o, f, dcols, 3, cli_write_stdout, NULL)) &&
+            !(err = ipl_asm_group_list(t, group_def_row, o, &d)))
+            err = ipl_out_end(o);
+    } else if (!err) {
+        ipl_asm_group g;
+        if (!(err = ipl_asm_group_get(t, a->pos[2], &g, &d)) && !(err = ipl_asm_view_load(t, &v, &d)) &&
+            !(err = ipl_out_new(&o, f, ncols, 6, cli_write_stdout, NULL)) &&
+            !(err = ipl_asm_group_eval(t, v, &g, at, group_node_row, o, &d)))
+            err = ipl_out_end(o);
+    }
+    ipl_out_free(o);
+    ipl_asm_view_free(v);
+    ipl_rtxn_end(t);
+    ipl_store_close(st);
+    return err ? fail("group", err, &d) : 0;
+}
+
 static int do_rebuild(const ipl_args *a)
 {
     ipl_store *st = NULL;
@@ -1061,5 +1190,7 @@ int cmd_asm(int argc, char **argv)
         return do_conflicts(&a);
     if (strcmp(sub, "discover") == 0)
         return do_discover(&a);
+    if (strcmp(sub, "group") == 0)
+        return do_group(&a);
     return do_rebuild(&a);
 }
