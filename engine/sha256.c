@@ -1,4 +1,5 @@
-/* engine/sha256.c — straightforward SHA-256 (FIPS 180-4). */
+/* engine/sha256.c — SHA-256 (FIPS 180-4): portable C, and the x86 SHA extensions when the CPU
+ * has them (chosen once at run time; both give the same digests, tested against each other). */
 #include "engine/sha256.h"
 
 #include <string.h>
@@ -40,6 +41,94 @@ static void block(uint32_t h[8], const uint8_t *p)
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+/* ---- x86 SHA extensions: the same compression with the CPU's SHA-256 instructions, chosen
+ * at run time when the CPU has them (the portable block() otherwise). ---- */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define IPL_SHA_NI 1
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void blocks_shani(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+    __m128i st1 = _mm_loadu_si128((const __m128i *)&h[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);                 /* CDAB */
+    st1 = _mm_shuffle_epi32(st1, 0x1B);                 /* EFGH */
+    __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);         /* ABEF */
+    st1 = _mm_blend_epi16(st1, tmp, 0xF0);              /* CDGH */
+    for (; n; n--, p += 64) {
+        __m128i w[16], abef = st0, cdgh = st1;
+        for (int i = 0; i < 4; i++)
+            w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), mask);
+        for (int i = 0; i < 12; i++) {    /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16] */
+            __m128i x = _mm_sha256msg1_epu32(w[i], w[i + 1]);
+            x = _mm_add_epi32(x, _mm_alignr_epi8(w[i + 3], w[i + 2], 4));
+            w[i + 4] = _mm_sha256msg2_epu32(x, w[i + 3]);
+        }
+        for (int i = 0; i < 16; i++) {
+            __m128i m = _mm_add_epi32(w[i], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            st1 = _mm_sha256rnds2_epu32(st1, st0, m);
+            m = _mm_shuffle_epi32(m, 0x0E);
+            st0 = _mm_sha256rnds2_epu32(st0, st1, m);
+        }
+        st0 = _mm_add_epi32(st0, abef);
+        st1 = _mm_add_epi32(st1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(st0, 0x1B);                 /* FEBA */
+    st1 = _mm_shuffle_epi32(st1, 0xB1);                 /* DCHG */
+    st0 = _mm_blend_epi16(tmp, st1, 0xF0);              /* DCBA */
+    st1 = _mm_alignr_epi8(st1, tmp, 8);                 /* HGFE */
+    _mm_storeu_si128((__m128i *)&h[0], st0);
+    _mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+static int have_shani(void)
+{
+    static int known = -1;
+    if (known < 0) {            /* CPUID: leaf 1 ECX SSSE3 (9), SSE4.1 (19); leaf 7 EBX SHA (29) */
+        unsigned a, b, c, d;
+        int base = __get_cpuid(1, &a, &b, &c, &d) && (c >> 9 & 1) && (c >> 19 & 1);
+        known = base && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1);
+    }
+    return known;
+}
+#endif
+
+/* n whole blocks */
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+#ifdef IPL_SHA_NI
+    if (ipl_sha256_impl == 0 ? have_shani() : ipl_sha256_impl == 2) {
+        blocks_shani(h, p, n);
+        return;
+    }
+#endif
+    for (; n; n--, p += 64)
+        block(h, p);
+}
+
+int ipl_sha256_impl;
+
+const char *ipl_sha256_impl_name(void)
+{
+#ifdef IPL_SHA_NI
+    if (ipl_sha256_impl == 0 ? have_shani() : ipl_sha256_impl == 2)
+        return "sha-ni";
+#endif
+    return "portable";
+}
+
+int ipl_sha256_have_accel(void)
+{
+#ifdef IPL_SHA_NI
+    return have_shani();
+#else
+    return 0;
+#endif
+}
+
 void ipl_sha256_init(ipl_sha256_ctx *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -61,11 +150,14 @@ void ipl_sha256_update(ipl_sha256_ctx *s, const void *data, size_t n)
         n -= take;
         if (s->used < 64)
             return;
-        block(s->h, s->buf);
+        blocks(s->h, s->buf, 1);
         s->used = 0;
     }
-    for (; n >= 64; p += 64, n -= 64)
-        block(s->h, p);
+    if (n >= 64) {
+        blocks(s->h, p, n / 64);
+        p += n / 64 * 64;
+        n %= 64;
+    }
     if (n) {
         memcpy(s->buf, p, n);
         s->used = n;
@@ -75,14 +167,17 @@ void ipl_sha256_update(ipl_sha256_ctx *s, const void *data, size_t n)
 void ipl_sha256_final(ipl_sha256_ctx *s, uint8_t out[32])
 {
     uint64_t bits = s->len * 8;
-    uint8_t pad = 0x80, zero = 0;
-    ipl_sha256_update(s, &pad, 1);
-    while (s->used != 56)
-        ipl_sha256_update(s, &zero, 1);
-    uint8_t lenbuf[8];
+    s->buf[s->used++] = 0x80;
+    if (s->used > 56) {
+        memset(s->buf + s->used, 0, 64 - s->used);
+        blocks(s->h, s->buf, 1);
+        s->used = 0;
+    }
+    memset(s->buf + s->used, 0, 56 - s->used);
     for (int i = 0; i < 8; i++)
-        lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
-    ipl_sha256_update(s, lenbuf, 8);
+        s->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    blocks(s->h, s->buf, 1);
+    s->used = 0;
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);

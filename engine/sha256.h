@@ -16,6 +16,11 @@ void ipl_sha256_init(ipl_sha256_ctx *s);
 void ipl_sha256_update(ipl_sha256_ctx *s, const void *data, size_t n);
 void ipl_sha256_final(ipl_sha256_ctx *s, uint8_t out[32]);
 void ipl_sha256_once(const void *data, size_t n, uint8_t out[32]);
+/* Which compression runs: 0 = the best the CPU has (default), 1 = portable C, 2 = SHA-NI (only
+ * when ipl_sha256_have_accel() says the CPU has it). Tests and benchmarks set it. */
+extern int ipl_sha256_impl;
+const char *ipl_sha256_impl_name(void);      /* "sha-ni" or "portable" */
+int ipl_sha256_have_accel(void);
 /* 64 lowercase hex digits + NUL */
 void ipl_hex32(const uint8_t in[32], char out[65]);
 
