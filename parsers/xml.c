@@ -1123,6 +1123,94 @@ static int whole_record(const ipl_xml_stream *s, const char *line, size_t n, siz
     return 1;
 }
 
+int ipl_xml_interior_fast = 1;
+
+/* 1 if name [p, q) has local name `local` (en bytes): "Event" or "ev:Event" */
+static int local_is(const unsigned char *p, const unsigned char *q, const char *local, size_t en)
+{
+    size_t n = (size_t)(q - p);
+    return n >= en && memcmp(q - en, local, en) == 0 && (n == en || q[-(ptrdiff_t)en - 1] == ':');
+}
+
+/* An interior line of a record being accumulated (wevtutil's pretty-printed documents: ~28 of
+ * every ~30 lines): only tags other than the record's own element, comments, PIs and CDATA
+ * excluded, every tag closed on the line, quoted values without '<'. Then the framer need not
+ * walk it: *delta is its depth change and *gap whether it ends between tags (as the framer
+ * would leave them). Anything else returns 0 and the line takes the framing path. One pass,
+ * byte by byte: the lines are short, so library calls per tag would cost more than the scan. */
+static int interior_line(const ipl_xml_stream *s, const char *line, size_t n, int *delta,
+                         int *gap)
+{
+    const unsigned char *p = (const unsigned char *)line, *end = p + n;
+    size_t en = strlen(s->elem);
+    int dd = 0, g = ipl_xml_framer_at_gap(&s->fr), lim = s->elem_depth - 1 - s->fr.depth;
+    while (p < end) {
+        while (p < end && *p != '<') {                  /* text */
+            if (!is_blank(*p))
+                g = 0;
+            p++;
+        }
+        if (p == end)
+            break;
+        if (++p == end || *p == '!' || *p == '?')
+            return 0;
+        int end_tag = *p == '/';
+        p += end_tag;
+        const unsigned char *nm = p;
+        while (p < end && !is_blank(*p) && *p != '/' && *p != '>')
+            p++;                                        /* the name: anything up to those */
+        if (local_is(nm, p, s->elem, en))
+            return 0;
+        if (end_tag) {                                  /* blanks (or a '/') then '>' */
+            while (p < end && *p != '>') {
+                if (*p == '<' || *p == '"' || *p == '\'')
+                    return 0;
+                p++;
+            }
+            if (p == end)
+                return 0;
+            dd--;
+        } else {
+            int slash = 0;
+            for (;;) {
+                if (p == end)
+                    return 0;                           /* the tag goes on: framing path */
+                unsigned char c = *p;
+                if (c == '>')
+                    break;
+                if (c == '<')
+                    return 0;
+                if (c == '"' || c == '\'') {
+                    const unsigned char *q = p + 1;
+                    while (q < end && *q != c) {
+                        if (*q == '<')
+                            return 0;
+                        q++;
+                    }
+                    if (q == end)
+                        return 0;
+                    p = q + 1;
+                    slash = 0;
+                    continue;
+                }
+                if (c == '/')
+                    slash = 1;
+                else if (!is_blank(c))
+                    slash = 0;
+                p++;
+            }
+            dd += !slash;
+        }
+        p++;
+        g = 1;
+        if (dd <= lim || dd > 64)
+            return 0;                                   /* would close the record: framing path */
+    }
+    *delta = dd;
+    *gap = g;
+    return 1;
+}
+
 int ipl_xml_stream_line(ipl_xml_stream *s, const char *line, size_t n, ipl_xml_record_fn fn,
                         void *arg, ipl_diag *d)
 {
@@ -1157,6 +1245,18 @@ int ipl_xml_stream_line(ipl_xml_stream *s, const char *line, size_t n, ipl_xml_r
         s->len = 0;
         s->fr.off += n + 1;
         return L.first;
+    }
+    int delta, gap;
+    if (ipl_xml_interior_fast && s->in_elem && s->accumulating && !s->skipping && !ipl_xml_framer_in_markup(&s->fr) &&
+        s->len + n + 1 <= s->max && interior_line(s, line, n, &delta, &gap)) {
+        size_t keep = s->len;
+        if (stream_append(s, line, n) && stream_append(s, "\n", 1)) {
+            s->fr.depth += delta;
+            s->fr.gap = gap;
+            s->fr.off += n + 1;
+            return L.first;
+        }
+        s->len = keep;                                  /* out of memory: the framing path */
     }
     size_t pos = 0, from = 0;       /* from: where the current record starts in this line */
     while (pos < n) {

@@ -207,6 +207,10 @@ typedef struct ipl_xml_stream {
 } ipl_xml_stream;
 
 void ipl_xml_stream_init(ipl_xml_stream *s, const char *elem, const char *wrapper, size_t max);
+/* 1 (default): interior lines of a record being accumulated skip the framer when they cannot end
+ * it (see interior_line in xml.c); 0: every line is framed. Results are identical either way
+ * (tests/fuzz/fuzz_xml.c compares the two); the switch exists for that check. */
+extern int ipl_xml_interior_fast;
 void ipl_xml_stream_release(ipl_xml_stream *s);     /* frees the buffer; NULL-safe */
 /* One line (without its LF; trailing CRs are dropped). */
 int  ipl_xml_stream_line(ipl_xml_stream *s, const char *line, size_t n, ipl_xml_record_fn fn,
