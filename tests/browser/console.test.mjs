@@ -24,13 +24,14 @@ const env = (k, d) => {
 };
 const IPL = env('IPL'), STORE = env('STORE'), PORT = env('PORT'), TOKEN = env('TOKEN');
 // the probes asked: the first where nobody held the address, the first held with nobody logged
-// on, the first two held with users logged on
+// on, the first and the last held with users logged on (other addresses, other sites)
 const PROBES = (() => {
   const rows = readFileSync(env('PROBES_TSV'), 'utf8').split('\n').slice(1).filter((l) => l.trim())
     .map((l) => l.split('\t')).map(([ip, at, mac, , user]) => ({ ip, at, mac, users: user === '-' ? [] : user.split('|') }));
   const pick = (f, n) => rows.filter(f).slice(0, n);
+  const withUsers = rows.filter((r) => r.mac !== '-' && r.users.length);
   const p = [...pick((r) => r.mac === '-', 1), ...pick((r) => r.mac !== '-' && !r.users.length, 1),
-    ...pick((r) => r.mac !== '-' && r.users.length, 2)];
+    ...withUsers.slice(0, 1), ...withUsers.slice(-1)];
   if (p.length !== 4) throw new Error(`console.test.mjs: probes of every kind needed, found ${p.length}`);
   return p;
 })();
@@ -64,13 +65,15 @@ async function startServer() {
   }
   throw new Error('the server did not start');
 }
+// SIGTERM: the server commits and exits 0 (a sanitizer report would make it exit non-zero)
 async function stopServer() {
   if (!server) return;
   const s = server;
   server = null;
-  const done = new Promise((r) => s.once('exit', r));
+  const done = new Promise((r) => s.once('exit', (code, sig) => r(code ?? sig)));
   s.kill('SIGTERM');
-  await done;
+  const code = await done;
+  if (code !== 0) throw new Error(`the server exited with ${code}`);
 }
 process.on('exit', () => { if (server) server.kill('SIGKILL'); });
 
@@ -280,7 +283,7 @@ await step('no page error and no CSP violation', async () => {
 });
 
 await browser.close();
-await stopServer();
+await step('the server stops cleanly (exit 0)', stopServer);
 console.log(`screenshots:\n  ${shots.join('\n  ')}`);
 console.log(`${passes} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);
