@@ -247,6 +247,8 @@ int ipl_api_error(ipl_api_req *r, int status, const char *field, const char *fmt
 /* Streamed body: begin (status 200, content type), write (an ipl_write_fn: ctx is the request;
  * -1 past limits.response_bytes or when the client is gone), end. */
 int ipl_api_begin(ipl_api_req *r, const char *content_type);
+/* Adds a response header; only before the body begins (IPL_EINVAL after, or on CR/LF in it). */
+int ipl_api_header(ipl_api_req *r, const char *name, const char *value);
 int ipl_api_write(void *req, const char *buf, size_t n);
 int ipl_api_end(ipl_api_req *r);
 /* Commits the server's pending batch now (before a handler writes through another path, e.g.

@@ -508,6 +508,13 @@ int ipl_api_begin(ipl_api_req *r, const char *content_type)
     return IPL_OK;
 }
 
+int ipl_api_header(ipl_api_req *r, const char *name, const char *value)
+{
+    if (r->started || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+        return IPL_EINVAL;
+    return evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value) ? IPL_ENOMEM : IPL_OK;
+}
+
 int ipl_api_write(void *req, const char *buf, size_t n)
 {
     ipl_api_req *r = req;
