@@ -737,28 +737,87 @@ static void subnet_name(const cJSON *s, const char *sk, char *buf, size_t n)
         snprintf(buf, n, "%s[subnet=%.60s]", sk, get_str(s, "subnet") ? get_str(s, "subnet") : "?");
 }
 
-static const cJSON *find_same(const cJSON *arr, const cJSON *s)
+/* Subnets are matched by id (or, without an id, by prefix) through a sorted index, so a diff
+ * of configs with many thousands of subnets stays O(n log n). */
+typedef struct sref {
+    int64_t      id;
+    int          has_id;
+    const char  *prefix;
+    const cJSON *s;
+} sref;
+
+static int sref_cmp(const void *pa, const void *pb)
 {
-    int64_t id, xid;
-    const cJSON *x;
-    int has = get_id(s, &id);
-    const char *p = get_str(s, "subnet");
-    cJSON_ArrayForEach(x, arr) {
-        if (has ? (get_id(x, &xid) && xid == id)
-                : (!get(x, "id") && p && get_str(x, "subnet") && !strcmp(p, get_str(x, "subnet"))))
-            return x;
+    const sref *a = pa, *b = pb;
+    if (a->has_id != b->has_id)
+        return a->has_id ? -1 : 1;
+    if (a->has_id)
+        return a->id < b->id ? -1 : a->id > b->id;
+    return strcmp(a->prefix ? a->prefix : "", b->prefix ? b->prefix : "");
+}
+
+static void sref_of(const cJSON *s, sref *r)
+{
+    r->has_id = get_id(s, &r->id);
+    if (!r->has_id)
+        r->id = 0;
+    r->prefix = get_str(s, "subnet");
+    r->s = s;
+}
+
+/* A sorted index of arr (owned, free()); *n entries; NULL with *n 0 when arr is empty. */
+static sref *sref_index(const cJSON *arr, size_t *n, int *err)
+{
+    size_t cnt = (size_t)(cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0), k = 0;
+    const cJSON *s;
+    sref *ix = NULL;
+    *n = 0;
+    *err = IPL_OK;
+    if (!cnt)
+        return NULL;
+    if (!(ix = malloc(cnt * sizeof *ix))) {
+        *err = IPL_ENOMEM;
+        return NULL;
     }
-    return NULL;
+    cJSON_ArrayForEach(s, arr)
+        if (k < cnt)
+            sref_of(s, &ix[k++]);
+    qsort(ix, k, sizeof *ix, sref_cmp);
+    *n = k;
+    return ix;
+}
+
+static int diff_indexed(const cJSON *oa, const cJSON *na, const sref *oix, size_t on,
+                        const sref *nix, size_t nn, const char *sk, ipl_kea_diff_fn fn, void *ctx);
+
+static const cJSON *find_same(const sref *ix, size_t n, const cJSON *s)
+{
+    sref key;
+    sref_of(s, &key);
+    const sref *hit = n ? bsearch(&key, ix, n, sizeof *ix, sref_cmp) : NULL;
+    return hit ? hit->s : NULL;
 }
 
 static int diff_subnets(const cJSON *oa, const cJSON *na, const char *sk, ipl_kea_diff_fn fn,
                         void *ctx)
 {
+    size_t on = 0, nn = 0;
+    int e1, e2;
+    sref *oix = sref_index(oa, &on, &e1), *nix = sref_index(na, &nn, &e2);
+    int r = e1 ? e1 : e2 ? e2 : diff_indexed(oa, na, oix, on, nix, nn, sk, fn, ctx);
+    free(oix);
+    free(nix);
+    return r;
+}
+
+static int diff_indexed(const cJSON *oa, const cJSON *na, const sref *oix, size_t on,
+                        const sref *nix, size_t nn, const char *sk, ipl_kea_diff_fn fn, void *ctx)
+{
     int count = 0, r;
     char name[128];
     const cJSON *s;
     cJSON_ArrayForEach(s, oa) {
-        const cJSON *m = find_same(na, s);
+        const cJSON *m = find_same(nix, nn, s);
         subnet_name(s, sk, name, sizeof name);
         if (!m) {
             if ((r = fn(ctx, name, s, NULL)) < 0)
@@ -793,7 +852,7 @@ static int diff_subnets(const cJSON *oa, const cJSON *na, const char *sk, ipl_ke
         }
     }
     cJSON_ArrayForEach(s, na) {
-        if (find_same(oa, s))
+        if (find_same(oix, on, s))
             continue;
         subnet_name(s, sk, name, sizeof name);
         if ((r = fn(ctx, name, NULL, s)) < 0)
@@ -926,57 +985,127 @@ int ipl_kea_server_list(ipl_store *st, ipl_kea_server_fn fn, void *ctx, ipl_diag
     return err;
 }
 
+/* The last known config is kept as a header (kv "kea.config"/NAME: hash, read_at, bytes, parts)
+ * and its unformatted JSON cut in parts of PART_BYTES (kv "kea.config.part"/"NAME/000"...), as one
+ * kv value holds at most 1 MiB. Header and parts are written in the same batch. */
+#define NS_PART    "kea.config.part"
+#define PART_BYTES (900u << 10)
+#define PARTS_MAX  ((IPL_KEA_CONFIG_MAX + PART_BYTES - 1) / PART_BYTES)
+
+static void part_key(char *buf, size_t n, const char *name, unsigned i)
+{
+    snprintf(buf, n, "%s/%03u", name, i);
+}
+
 /* The last known config (owned) and its hash, or *cfg NULL when there is none. */
 static int load_known(ipl_store *st, const char *name, cJSON **cfg, char hash[65], ipl_diag *d)
 {
     ipl_rtxn *t = NULL;
     const void *v;
     size_t n;
+    char *buf = NULL;
+    cJSON *h = NULL;
     int err;
     *cfg = NULL;
     hash[0] = '\0';
     if ((err = ipl_rtxn_begin(st, &t, d)))
         return err;
-    if (ipl_store_kv_get(t, NS_CONFIG, name, &v, &n) == IPL_OK) {
-        cJSON *j = cJSON_ParseWithLength(v, n);
-        cJSON *c = j ? cJSON_DetachItemFromObjectCaseSensitive(j, "config") : NULL;
-        const char *h = get_str(j, "hash");
-        if (!cJSON_IsObject(c)) {
-            cJSON_Delete(c);
-            err = ipl_diag_set(d, IPL_ECORRUPT, "kea server '%s': the last known config is "
-                               "corrupt", name);
-        } else {
-            *cfg = c;
-            snprintf(hash, 65, "%s", h ? h : "");
-        }
-        cJSON_Delete(j);
+    if (ipl_store_kv_get(t, NS_CONFIG, name, &v, &n) != IPL_OK)
+        goto out;   /* none yet */
+    h = cJSON_ParseWithLength(v, n);
+    cJSON *bytes = get(h, "bytes"), *parts = get(h, "parts");
+    const char *hs = get_str(h, "hash");
+    if (!cJSON_IsNumber(bytes) || !cJSON_IsNumber(parts) || bytes->valuedouble < 0 ||
+        bytes->valuedouble > IPL_KEA_CONFIG_MAX || parts->valuedouble < 0 ||
+        parts->valuedouble > PARTS_MAX) {
+        err = ipl_diag_set(d, IPL_ECORRUPT, "kea server '%s': the last known config's header is "
+                           "corrupt", name);
+        goto out;
     }
+    size_t total = (size_t)bytes->valuedouble, np = (size_t)parts->valuedouble, off = 0;
+    if (!(buf = malloc(total + 1))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < np; i++) {
+        char key[IPL_KEA_NAME_MAX + 8];
+        part_key(key, sizeof key, name, (unsigned)i);
+        if (ipl_store_kv_get(t, NS_PART, key, &v, &n) != IPL_OK || n > total - off) {
+            err = ipl_diag_set(d, IPL_ECORRUPT, "kea server '%s': part %zu of the last known "
+                               "config is missing or too long", name, i);
+            goto out;
+        }
+        memcpy(buf + off, v, n);
+        off += n;
+    }
+    cJSON *c = off == total ? cJSON_ParseWithLength(buf, total) : NULL;
+    if (!cJSON_IsObject(c)) {
+        cJSON_Delete(c);
+        err = ipl_diag_set(d, IPL_ECORRUPT, "kea server '%s': the last known config is corrupt",
+                           name);
+        goto out;
+    }
+    *cfg = c;
+    snprintf(hash, 65, "%s", hs ? hs : "");
+out:
+    free(buf);
+    cJSON_Delete(h);
     ipl_rtxn_end(t);
+    return err;
+}
+
+/* Deletes the header and every part. */
+static int del_known(ipl_batch *b, const char *name, ipl_diag *d)
+{
+    int err = ipl_batch_kv_del(b, NS_CONFIG, name, d);
+    for (unsigned i = 0; !err && i < PARTS_MAX; i++) {
+        char key[IPL_KEA_NAME_MAX + 8];
+        part_key(key, sizeof key, name, i);
+        err = ipl_batch_kv_del(b, NS_PART, key, d);
+    }
     return err;
 }
 
 static int put_known(ipl_batch *b, const char *name, const cJSON *cfg, int64_t now, char hash[65],
                      ipl_diag *d)
 {
-    cJSON *j = cJSON_CreateObject();
-    char *s = NULL;
+    cJSON *h = cJSON_CreateObject();
+    char *s = NULL, *hj = NULL;
     int err;
-    if ((err = ipl_kea_config_hash(cfg, hash)) || !j ||
-        !cJSON_AddStringToObject(j, "hash", hash) ||
-        !cJSON_AddNumberToObject(j, "read_at", (double)now) ||
-        !cJSON_AddItemToObject(j, "config", cJSON_Duplicate(cfg, 1)) ||
-        !(s = cJSON_PrintUnformatted(j))) {
+    if (!h || !(s = cJSON_PrintUnformatted(cfg))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         goto out;
     }
-    if (strlen(s) > IPL_KEA_CONFIG_MAX)
+    size_t len = strlen(s), np = (len + PART_BYTES - 1) / PART_BYTES;
+    if (len > IPL_KEA_CONFIG_MAX) {
         err = ipl_diag_set(d, IPL_ELIMIT, "kea server '%s': its config (%zu bytes) is over the "
-                           "%u bytes ipledger keeps", name, strlen(s), IPL_KEA_CONFIG_MAX);
-    else
-        err = ipl_batch_kv_put(b, NS_CONFIG, name, s, strlen(s), d);
+                           "%u bytes ipledger keeps", name, len, IPL_KEA_CONFIG_MAX);
+        goto out;
+    }
+    uint8_t dig[32];
+    ipl_sha256_once(s, len, dig);
+    ipl_hex32(dig, hash);
+    if (!cJSON_AddStringToObject(h, "hash", hash) ||
+        !cJSON_AddNumberToObject(h, "read_at", (double)now) ||
+        !cJSON_AddNumberToObject(h, "bytes", (double)len) ||
+        !cJSON_AddNumberToObject(h, "parts", (double)np) || !(hj = cJSON_PrintUnformatted(h))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((err = del_known(b, name, d)) || (err = ipl_batch_kv_put(b, NS_CONFIG, name, hj,
+                                                                 strlen(hj), d)))
+        goto out;
+    for (size_t i = 0; i < np; i++) {
+        char key[IPL_KEA_NAME_MAX + 8];
+        size_t n = len - i * PART_BYTES < PART_BYTES ? len - i * PART_BYTES : PART_BYTES;
+        part_key(key, sizeof key, name, (unsigned)i);
+        if ((err = ipl_batch_kv_put(b, NS_PART, key, s + i * PART_BYTES, n, d)))
+            goto out;
+    }
 out:
     free(s);
-    cJSON_Delete(j);
+    free(hj);
+    cJSON_Delete(h);
     return err;
 }
 
@@ -1190,7 +1319,7 @@ int ipl_kea_unregister(ipl_store *st, const char *name, const ipl_kea_actor *a, 
     }
     evctx c = {b, name, a->principal, "unregister", "ok", s.endpoint, NULL, now_us(a), 0, d};
     if ((err = ipl_batch_kv_del(b, NS_SERVER, name, d)) ||
-        (err = ipl_batch_kv_del(b, NS_CONFIG, name, d)) ||
+        (err = del_known(b, name, d)) ||
         (err = add_event(&c, NULL, j, NULL, NULL)))
         goto out;
     err = commit(st, b, d);

@@ -3,8 +3,9 @@
  *
  * Store layout (kv):
  *   "kea.server"/NAME -> {"endpoint", "service", "registered_by", "registered_at"}
- *   "kea.config"/NAME -> {"hash", "read_at", "config": {"Dhcp4": {...}}}  the last configuration
- *                        confirmed by config-get (never a configuration Kea was not seen to have)
+ *   "kea.config"/NAME -> {"hash", "read_at", "bytes", "parts"}  the last configuration confirmed
+ *                        by config-get (never a configuration Kea was not seen to have), its JSON
+ *                        in "kea.config.part"/"NAME/000", "NAME/001", ... (900 KiB each)
  * Events (config.change, source "ipledger:kea", server NAME, user and "subject" the principal):
  *   object "kea:NAME" action register|unregister;
  *   object "kea:NAME/subnet4[id=N]" (or "kea:NAME/Dhcp4.KEY" for other settings) with "old"/"new"
@@ -33,7 +34,7 @@
 #define IPL_KEA_NAME_MAX   64
 #define IPL_KEA_SOURCE     "ipledger:kea"
 #define IPL_KEA_EXTERNAL   "external"          /* the principal of drift */
-#define IPL_KEA_CONFIG_MAX (1000u << 10)       /* bytes of a last-known config kept in kv */
+#define IPL_KEA_CONFIG_MAX (64u << 20)         /* bytes of a last-known config kept in kv */
 #define IPL_KEA_LIST_MAX   1024                /* subnets named in one --subnets list */
 
 typedef struct ipl_kea_actor {

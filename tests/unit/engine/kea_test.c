@@ -149,7 +149,7 @@ static void write_all(int fd, const char *s, size_t n)
 /* Reads one complete JSON command (or until EOF); returns owned text. */
 static char *read_cmd(int c)
 {
-    size_t cap = 1 << 20, len = 0;
+    size_t cap = 16u << 20, len = 0;
     char *buf = malloc(cap + 1);
     while (buf && len < cap) {
         ssize_t r = read(c, buf + len, cap - len);
@@ -166,11 +166,26 @@ static char *read_cmd(int c)
 
 /* A tiny Kea: config-get/test/set/write over a config kept in memory; config-write fails when
  * fail_write. Serves until killed. */
-static void fake_kea(int lfd, int fail_write)
+static void fake_kea(int lfd, int fail_write, int big)
 {
     cJSON *cfg = cJSON_Parse("{\"Dhcp4\": {\"valid-lifetime\": 3600, \"subnet4\": ["
                              "{\"id\": 1, \"subnet\": \"10.1.0.0/24\", \"pools\": [{\"pool\": "
                              "\"10.1.0.10-10.1.0.20\"}], \"option-data\": []}]}}");
+    /* big: 6000 more subnets with a 300-byte note each (~2.5 MB: the last known config takes
+     * several kv parts, the diff runs over thousands of subnets) */
+    cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "Dhcp4"), "subnet4");
+    char note[301], pfx[32];
+    memset(note, 'n', 300);
+    note[300] = '\0';
+    for (int i = 0; big && i < 6000; i++) {
+        cJSON *sn = cJSON_CreateObject();
+        snprintf(pfx, sizeof pfx, "10.%d.%d.0/24", 100 + i / 250, i % 250);
+        cJSON_AddNumberToObject(sn, "id", 1000 + i);
+        cJSON_AddStringToObject(sn, "subnet", pfx);
+        cJSON_AddItemToObject(sn, "user-context", cJSON_CreateObject());
+        cJSON_AddStringToObject(cJSON_GetObjectItem(sn, "user-context"), "note", note);
+        cJSON_AddItemToArray(arr, sn);
+    }
     for (;;) {
         int c = accept(lfd, NULL, NULL);
         if (c < 0)
@@ -210,7 +225,7 @@ static void fake_kea(int lfd, int fail_write)
     }
 }
 
-static pid_t fake(const char *path, fake_mode mode, int fail_write)
+static pid_t fake(const char *path, fake_mode mode, int fail_write, int big)
 {
     int lfd = listen_unix(path);
     if (lfd < 0)
@@ -222,7 +237,7 @@ static pid_t fake(const char *path, fake_mode mode, int fail_write)
     }
     setpgid(0, 0);   /* stop() kills the group: the per-connection children too */
     if (mode == FAKE_KEA)
-        fake_kea(lfd, fail_write);
+        fake_kea(lfd, fail_write, big);
     for (;;) {
         int c = accept(lfd, NULL, NULL);
         if (c < 0)
@@ -265,7 +280,7 @@ static void test_client_fakes(void)
     snprintf(path, sizeof path, "%s/s", dir);
     snprintf(ep, sizeof ep, "unix:%s", path);
 
-    pid_t p = fake(path, FAKE_SPLIT_NO_CLOSE, 0);
+    pid_t p = fake(path, FAKE_SPLIT_NO_CLOSE, 0, 0);
     CHECK(p > 0);
     /* the server never closes: a client waiting for the close would time out instead */
     CHECK_INT(ipl_kea_call(ep, NULL, "status-get", NULL, 5000, &r, &d), IPL_OK);
@@ -275,19 +290,19 @@ static void test_client_fakes(void)
     CHECK(strstr(detail, "pid 7") != NULL);
     stop(p);
 
-    p = fake(path, FAKE_GARBAGE, 0);
+    p = fake(path, FAKE_GARBAGE, 0, 0);
     CHECK_INT(ipl_kea_call(ep, NULL, "config-get", NULL, 5000, &r, &d), IPL_EPARSE);
     CHECK(strstr(d.msg, ep) && strstr(d.msg, "malformed reply to 'config-get'"));
     CHECK_INT(ipl_kea_status(ep, 5000, detail, sizeof detail), 1);   /* degraded */
     stop(p);
 
-    p = fake(path, FAKE_SILENT, 0);
+    p = fake(path, FAKE_SILENT, 0, 0);
     CHECK_INT(ipl_kea_call(ep, NULL, "config-get", NULL, 200, &r, &d), IPL_EBUSY);
     CHECK(strstr(d.msg, ep) && strstr(d.msg, "no reply to 'config-get' within 200 ms"));
     CHECK_INT(ipl_kea_status(ep, 200, detail, sizeof detail), 2);
     stop(p);
 
-    p = fake(path, FAKE_CLOSE, 0);
+    p = fake(path, FAKE_CLOSE, 0, 0);
     CHECK_INT(ipl_kea_call(ep, NULL, "config-get", NULL, 2000, &r, &d), IPL_EIO);
     CHECK(strstr(d.msg, "closed without a reply") != NULL);
     stop(p);
@@ -600,7 +615,7 @@ static void test_apply_write_fails(void)
     snprintf(sdir, sizeof sdir, "%s/store", dir);
     ipl_kea_actor a = {.principal = "cli:tester", .timeout_ms = 3000};
 
-    pid_t p = fake(path, FAKE_KEA, 1);
+    pid_t p = fake(path, FAKE_KEA, 1, 0);
     CHECK(p > 0);
     CHECK_INT(ipl_store_open(&st, sdir, IPL_STORE_CREATE, &d), IPL_OK);
     CHECK_INT(ipl_kea_register(st, "fk", ep, "dhcp4", &a, &base, warn, sizeof warn, &d), IPL_OK);
@@ -631,7 +646,7 @@ static void test_apply_write_fails(void)
     stop(p);
 
     /* the same change on a Kea that can write: recorded ok, one event per object */
-    p = fake(path, FAKE_KEA, 0);
+    p = fake(path, FAKE_KEA, 0, 0);
     CHECK_INT(ipl_kea_apply(st, "fk", &a, &e, &res, &d), IPL_OK);
     CHECK_INT(res.changed, 1);
     CHECK_INT(res.subnet_id, 2);
@@ -641,7 +656,7 @@ static void test_apply_write_fails(void)
     stop(p);
 
     /* drift: a Kea restarted from its original file lost subnet 2 behind ipledger's back */
-    p = fake(path, FAKE_KEA, 0);
+    p = fake(path, FAKE_KEA, 0, 0);
     CHECK_INT(ipl_kea_read(st, "fk", &a, 0, NULL, &nd, NULL, NULL, &d), IPL_OK);
     CHECK_INT(nd, 1);           /* check only: nothing recorded */
     CHECK_INT(count_changes(st, &x), 0);
@@ -664,6 +679,39 @@ static void test_apply_write_fails(void)
     ipl_store_close(st);
 }
 
+static void test_big_config(void)
+{
+    char path[300], ep[310], sdir[300], warn[512];
+    ipl_store *st = NULL;
+    ipl_diag d = {0};
+    int base = 0;
+    size_t nd = 9;
+    snprintf(path, sizeof path, "%s/big", dir);
+    snprintf(ep, sizeof ep, "unix:%s", path);
+    snprintf(sdir, sizeof sdir, "%s/store-big", dir);
+    ipl_kea_actor a = {.principal = "cli:tester", .timeout_ms = 20000};
+    pid_t p = fake(path, FAKE_KEA, 0, 1);
+    CHECK_INT(ipl_store_open(&st, sdir, IPL_STORE_CREATE, &d), IPL_OK);
+    CHECK_INT(ipl_kea_register(st, "big", ep, "dhcp4", &a, &base, warn, sizeof warn, &d), IPL_OK);
+    CHECK_INT(base, 1);
+    /* the config read back from its parts equals what Kea has: no drift */
+    CHECK_INT(ipl_kea_read(st, "big", &a, 0, NULL, &nd, NULL, NULL, &d), IPL_OK);
+    CHECK_INT(nd, 0);
+    int64_t ids[] = {1, 3000};
+    ipl_kea_edit e = {.op = IPL_KEA_OPTIONS, .subnets = ids, .nsubnets = 2,
+                      .optop = IPL_KEA_OPT_SET, .optname = "domain-name", .optvalue = "big.example"};
+    ipl_kea_result res;
+    CHECK_INT(ipl_kea_apply(st, "big", &a, &e, &res, &d), IPL_OK);
+    CHECK_INT(res.changed, 2);
+    CHECK_INT(res.drift, 0);
+    CHECK_INT(ipl_kea_read(st, "big", &a, 0, NULL, &nd, NULL, NULL, &d), IPL_OK);
+    CHECK_INT(nd, 0);
+    CHECK_INT(ipl_kea_unregister(st, "big", &a, &d), IPL_OK);
+    CHECK_INT(ipl_kea_read(st, "big", &a, 0, NULL, &nd, NULL, NULL, &d), IPL_ENOTFOUND);
+    stop(p);
+    ipl_store_close(st);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/ipl-kea-test-XXXXXX");
@@ -680,6 +728,7 @@ int main(void)
     RUN(test_edit_reservations);
     RUN(test_diff);
     RUN(test_apply_write_fails);
+    RUN(test_big_config);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
