@@ -95,6 +95,7 @@ static int actor_init(const char *sub, const ipl_args *a, ipl_kea_actor *ac)
 static int need_name(const char *sub, const ipl_args *a, int idx, const char **name)
 {
     char cmd[64];
+    *name = NULL;
     snprintf(cmd, sizeof cmd, "kea %s", sub);
     if (a->npos <= idx)
         return cli_fail(cmd, 2, "which server? (ipledger kea %s NAME ...)", sub);
