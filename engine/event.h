@@ -167,12 +167,19 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
     X(IPL_A_SPAN,        104, "span",        0)         \
     X(IPL_A_CHAIN_BEFORE, 105, "chain.before", 0)       \
     X(IPL_A_CHAIN_AFTER, 106, "chain.after", 0)         \
-    X(IPL_A_ORIGIN,      107, "origin",      0)
+    X(IPL_A_ORIGIN,      107, "origin",      0)         \
+    X(IPL_A_RESULT,      116, "result",      1)         \
+    X(IPL_A_ERROR,       117, "error",       0)         \
+    X(IPL_A_CONFIG_HASH, 118, "config_hash", 0)         \
+    X(IPL_A_ENDPOINT,    119, "endpoint",    1)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
  *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
  *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo
  *   (100-107 retention: a purge's counts per kind/source/hold, record bytes, time span, chain
- *   heads before and after; "origin" = source#line of an event re-imported from an export) */
+ *   heads before and after; "origin" = source#line of an event re-imported from an export)
+ *   (116-119 Kea management, engine/msm/kea_manage.c: "result" ok|failed of a change sent to a
+ *   server, "error" why it failed, "config_hash" SHA-256 of the server's config after it,
+ *   "endpoint" the control channel) */
 
 enum ipl_attr_key {
     IPL_A_NONE = 0,
