@@ -166,12 +166,14 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
     X(IPL_A_SPAN,        104, "span",        0)         \
     X(IPL_A_CHAIN_BEFORE, 105, "chain.before", 0)       \
     X(IPL_A_CHAIN_AFTER, 106, "chain.after", 0)         \
-    X(IPL_A_ORIGIN,      107, "origin",      0)
+    X(IPL_A_ORIGIN,      107, "origin",      0)          \
+    X(IPL_A_AS_ORG,      120, "geo.as_org",  1)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
  *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
  *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo
  *   (100-107 retention: a purge's counts per kind/source/hold, record bytes, time span, chain
- *   heads before and after; "origin" = source#line of an event re-imported from an export) */
+ *   heads before and after; "origin" = source#line of an event re-imported from an export)
+ *   (120-123 geo: geo.as_org = the AS organization of a public client address, engine/geoip.h) */
 
 enum ipl_attr_key {
     IPL_A_NONE = 0,
