@@ -8,6 +8,7 @@
 #include "engine/addr.h"
 #include "engine/err.h"
 
+#include <errno.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -86,11 +87,16 @@ int ipl_geoip_add(ipl_geoip *g, const char *path, ipl_diag *d)
                             path, IPL_GEOIP_DB_MAX);
     geo_db *db = &g->db[g->n];
     memset(db, 0, sizeof *db);
+    errno = 0;
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb);
     if (rc != MMDB_SUCCESS) {
-        int code = rc == MMDB_FILE_OPEN_ERROR ? IPL_EIO
-                   : rc == MMDB_OUT_OF_MEMORY_ERROR ? IPL_ENOMEM : IPL_ECORRUPT;
-        return ipl_diag_set(d, code, "cannot open GeoIP database '%s': %s", path, MMDB_strerror(rc));
+        int e = errno;
+        if (rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR)
+            return ipl_diag_set(d, e == EACCES ? IPL_EACCES : IPL_EIO,
+                                "cannot open GeoIP database '%s': %s (%s)", path, MMDB_strerror(rc),
+                                e ? strerror(e) : "no detail");
+        return ipl_diag_set(d, rc == MMDB_OUT_OF_MEMORY_ERROR ? IPL_ENOMEM : IPL_ECORRUPT,
+                            "cannot open GeoIP database '%s': %s", path, MMDB_strerror(rc));
     }
     if (!(db->path = strdup(path))) {
         MMDB_close(&db->mmdb);
