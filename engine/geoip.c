@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #define CACHE_DEFAULT 4096
@@ -98,6 +99,10 @@ int ipl_geoip_add(ipl_geoip *g, const char *path, ipl_diag *d)
         return ipl_diag_set(d, rc == MMDB_OUT_OF_MEMORY_ERROR ? IPL_ENOMEM : IPL_ECORRUPT,
                             "cannot open GeoIP database '%s': %s", path, MMDB_strerror(rc));
     }
+    /* read the file ahead: the first lookups of a run would otherwise each fault a page in */
+    if (db->mmdb.file_content && db->mmdb.file_size > 0)
+        (void)madvise((void *)(uintptr_t)db->mmdb.file_content, (size_t)db->mmdb.file_size,
+                      MADV_WILLNEED);
     if (!(db->path = strdup(path))) {
         MMDB_close(&db->mmdb);
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
