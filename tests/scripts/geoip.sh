@@ -126,6 +126,33 @@ out=$("$IPL" ingest --store s3 --geoip-db a --geoip-db b --geoip-db c --geoip-db
 check "more than 16 databases: usage error" eq "$rc" 2
 check "more than 16 databases: said" contains "$out" "at most 16"
 
+# ---- the generator's Internet logons: default output unchanged; every one enriched, no
+# session of the enterprise's own (private) addresses ----
+"$GEN" --out g0 --days 1 --devices 40 --sites 2 >/dev/null
+"$GEN" --out g1 --days 1 --devices 40 --sites 2 --internet 0 >/dev/null
+check "gen --internet 0: byte-identical to the default" diff -r g0 g1
+"$GEN" --out g5 --days 1 --devices 40 --sites 2 --internet 5 >/dev/null
+check "gen --internet 5: only the Linux servers' logs differ" eq \
+  "$(diff -rq g0 g5 | grep -vc -E '/(sshd|syslog)/lnx-')" 0
+check "gen --internet: bad value refused" test "$("$GEN" --out gx --internet 1001 >/dev/null 2>&1; echo $?)" = 2
+for o in $(seq 1 223); do printf '%d.0.0.0/8\tZZ\t64496\tEverywhere\n' "$o"; done > all.tsv
+check "mkmmdb: an IPv4-only database" "$MK" --ip-version 4 all.mmdb all.tsv
+while IFS=$'\t' read -r path format tz server; do
+  case $format in sshd|syslog) "$IPL" ingest --store sg --quiet --geoip-db all.mmdb --format "$format" \
+    --tz "$tz" --server "$server" "g5/$path" || echo "ingest of $path failed";; esac
+done < g5/sources.tsv
+n_fail=$("$IPL" query --store sg 'logons where kind = logon.fail | count' --format csv | tail -n +2 | tr -d '\r')
+check "gen: 5 Internet attempts per Linux server and hour" eq "$n_fail" $((5 * 24 * 2))
+check "gen: every Internet attempt enriched" eq \
+  "$("$IPL" query --store sg 'logons where kind = logon.fail and geo.country = "ZZ" | count' --format csv | tail -n +2 | tr -d '\r')" "$n_fail"
+check "gen: the enterprise's own sessions are not" eq \
+  "$("$IPL" query --store sg 'logons where kind = logon and geo.country exists | count' --format csv | tail -n +2 | tr -d '\r')" 0
+# an IPv6 client looked up in an IPv4-only database: no answer, no error, the database stays
+out=$("$IPL" ingest --store s6 --year 2024 --geoip-db all.mmdb auth.log 2>&1)
+check "IPv4-only database: no warning" eq "$(grep -c -E 'warning|dropped' <<<"$out")" 0
+check "IPv4-only database: v4 enriched, v6 not" eq \
+  "$("$IPL" query --store s6 'logons where geo.country = "ZZ" | count' --format csv | tail -n +2 | tr -d '\r')" 4   # the 4 public IPv4 clients
+
 # ---- serve: the config key, and live API ingest enriched ----
 printf '{"geoip_db": ["%s/country.mmdb", 3]}\n' "$WORK" > bad.json
 out=$("$IPL" serve --config bad.json --check 2>&1); rc=$?
