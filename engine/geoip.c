@@ -325,8 +325,13 @@ int ipl_geoip_lookup(ipl_geoip *g, const uint8_t ip[16], const ipl_geo **out)
         uint64_t hi, lo;
         memcpy(&hi, ip, 8);
         memcpy(&lo, ip + 8, 8);
-        uint64_t h = (lo ^ (hi * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-        geo_slot *s = &g->cache[(h >> 32) & (g->ncache - 1)];
+        uint64_t h = lo ^ (hi * 0x9e3779b97f4a7c15ull);      /* murmur3's fmix64: every bit */
+        h ^= h >> 33;                                         /* of the address moves the slot */
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 33;
+        geo_slot *s = &g->cache[h & (g->ncache - 1)];
         if (s->valid && memcmp(s->ip, ip, 16) == 0) {
             g->st.cache_hits++;
         } else {
