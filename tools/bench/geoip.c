@@ -128,8 +128,8 @@ static void report(const char *what, const side *plain, const side *geo, const b
     printf("geoip %-9s CPU %.2f s plain, %.2f s enriched: %+.1f%%\n", what, cpu_p, cpu_g,
            cpu_p > 0 ? (cpu_g - cpu_p) / cpu_p * 100.0 : 0);
     double dcost = p->seconds > 0 ? dr->extra[0] / p->seconds * 100.0 : 0;
-    printf("geoip %-9s in ipl_geoip_enrich: %.3f s over %llu events (%.0f ns per lookup, clock "
-           "included) = %.1f%% of the plain ingest\n",
+    printf("geoip %-9s in ipl_geoip_enrich: %.3f s over %llu events (%.0f ns per lookup, with the "
+           "clock reads around every event) = %.1f%% of the plain ingest\n",
            what, dr->extra[0], (unsigned long long)dr->events,
            dr->extra[2] > 0 ? dr->extra[0] / dr->extra[2] * 1e9 : 0, dcost);
     /* the verdict is on the enrichment measured inside: the A/B difference of two wall-clock
