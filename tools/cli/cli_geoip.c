@@ -2,8 +2,11 @@
  * line. A file that cannot be opened is a warning, never a failure: ingest goes on without it
  * (docs/design/geoip.md). */
 #include "tools/cli/cli.h"
+#include "engine/api/api.h"
 #include "engine/err.h"
 #include "engine/geoip.h"
+
+_Static_assert(IPL_GEOIP_CONF_MAX == IPL_GEOIP_DB_MAX, "serve's geoip_db list holds one handle's files");
 
 struct ipl_geoip *cli_geoip_open(const char *const *files, size_t n, void (*warn)(void *, const char *),
                                  void *ctx)

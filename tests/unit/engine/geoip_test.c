@@ -466,7 +466,8 @@ int main(void)
     RUN(test_bad_files);
     RUN(test_corrupt_tree_dropped);
     char cmd[300];
-    snprintf(cmd, sizeof cmd, getenv("KEEP") ? "true %s" : "rm -rf '%s'", dir);
+    /* IPL_KEEP_TMP=1 keeps the databases for a look with mmdblookup */
+    snprintf(cmd, sizeof cmd, getenv("IPL_KEEP_TMP") ? "true %s" : "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
     return check_summary();
