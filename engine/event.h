@@ -171,7 +171,8 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
     X(IPL_A_RESULT,      116, "result",      1)         \
     X(IPL_A_ERROR,       117, "error",       0)         \
     X(IPL_A_CONFIG_HASH, 118, "config_hash", 0)         \
-    X(IPL_A_ENDPOINT,    119, "endpoint",    1)
+    X(IPL_A_ENDPOINT,    119, "endpoint",    1)         \
+    X(IPL_A_AS_ORG,      120, "geo.as_org",  1)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
  *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
  *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo
@@ -179,7 +180,8 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
  *   heads before and after; "origin" = source#line of an event re-imported from an export)
  *   (116-119 Kea management, engine/msm/kea_manage.c: "result" ok|failed of a change sent to a
  *   server, "error" why it failed, "config_hash" SHA-256 of the server's config after it,
- *   "endpoint" the control channel) */
+ *   "endpoint" the control channel)
+ *   (120-123 geo: geo.as_org = the AS organization of a public client address, engine/geoip.h) */
 
 enum ipl_attr_key {
     IPL_A_NONE = 0,

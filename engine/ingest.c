@@ -1,6 +1,7 @@
 /* engine/ingest.c — the ingest pipeline (contract and exactly-once rules in ingest.h). */
 #include "engine/ingest.h"
 #include "engine/err.h"
+#include "engine/geoip.h"
 #include "engine/sha256.h"
 
 #include <dirent.h>
@@ -85,6 +86,7 @@ static int emit(void *c, const ipl_event *ev)
     e.line = g->line_no + 1;
     if (!e.server)
         e.server = g->o->server;
+    ipl_geoip_enrich(g->o->geoip, &e);     /* values live in the handle until its next call */
     int err = ipl_batch_add(g->b, &e, &d);
     if (err) {
         g->line_err = err;

@@ -51,6 +51,8 @@ typedef struct ipl_ingest_opts {
     void (*progress)(void *ctx, const ipl_ingest_progress *p);  /* about twice a second */
     void *progress_ctx;
     volatile sig_atomic_t *stop;            /* when set: commit what is parsed and return */
+    struct ipl_geoip *geoip;                /* borrowed; enriches client addresses of logon and
+                                               RADIUS events (engine/geoip.h); NULL = off */
     /* fault injection for tests: exit the process abruptly (no commit) after this many commits */
     long crash_after_commits;
 } ipl_ingest_opts;

@@ -5,6 +5,8 @@
 #   ./tools/bench.sh --events 1000000     # smaller
 #   ./tools/bench.sh --data DIR --keep    # an existing generated data set; keep the stores
 # Figures go to stdout, progress to stderr; see docs/performance.md for what they mean.
+# When the default GeoIP databases are installed (tools/geoip-fetch) and no --geoip-db is given,
+# they are passed on: the run ends with the GeoIP enrichment figures.
 # BUILD_DIR (default build) selects the build directory; it is configured as a Release build when
 # it does not exist yet (an existing one keeps its configuration).
 set -euo pipefail
@@ -20,4 +22,8 @@ if ! log=$(cmake --build "$build" -j "$jobs" --target ipledger-bench ipledger-ge
   echo "bench.sh: the build failed" >&2
   exit 1
 fi
-exec "$build/ipledger-bench" "$@"
+geo=()
+if [[ " $* " != *" --geoip-db "* ]] && [ -s tools/.geoip/country.mmdb ] && [ -s tools/.geoip/asn.mmdb ]; then
+  geo=(--geoip-db tools/.geoip/country.mmdb --geoip-db tools/.geoip/asn.mmdb)
+fi
+exec "$build/ipledger-bench" "$@" ${geo[@]+"${geo[@]}"}

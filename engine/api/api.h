@@ -135,6 +135,7 @@ int ipl_change_event(ipl_batch *b, int64_t now, const ipl_principal *by, const c
 
 /* ---- configuration (config.c) ------------------------------------------------------------- */
 #define IPL_FOLLOW_MAX 32
+#define IPL_GEOIP_CONF_MAX 16      /* = IPL_GEOIP_DB_MAX (engine/geoip.h) */
 typedef struct ipl_server_limits {
     size_t header_bytes;       /* 8192 */
     size_t body_bytes;         /* 16 MiB */
@@ -168,6 +169,8 @@ typedef struct ipl_server_conf {
     ipl_follow_conf follow[IPL_FOLLOW_MAX];
     char log[1024];            /* "" = stderr */
     ipl_server_limits limits;
+    size_t ngeoip;             /* "geoip_db": ["FILE", ...] (opened by the caller, in order) */
+    char geoip_db[IPL_GEOIP_CONF_MAX][1024];
 } ipl_server_conf;
 
 void ipl_server_conf_defaults(ipl_server_conf *c);
@@ -202,6 +205,7 @@ typedef struct ipl_server_opts {
     const char *config_path;                            /* reloaded on SIGHUP; may be NULL */
     void (*log)(void *ctx, const char *line);           /* one line per event worth logging */
     void *log_ctx;
+    struct ipl_geoip *geoip;    /* borrowed; enriches syslog, follow and API ingest (NULL = off) */
 } ipl_server_opts;
 
 /* Opens the listeners (borrows st, which must be writable). Returns owned, free with

@@ -5,7 +5,8 @@
  *    "syslog": {"udp": "127.0.0.1:5514", "tcp": "127.0.0.1:5514", "tz": "UTC", "year": 0},
  *    "follow": [{"path": "/var/log/dhcp", "format": "auto", "tz": "Europe/Paris"}],
  *    "limits": {"header_bytes": 8192, "body_bytes": 16777216, ...},
- *    "commit_ms": 100, "batch_events": 16384, "follow_ms": 1000, "log": "/var/log/ipledger.log"}
+ *    "commit_ms": 100, "batch_events": 16384, "follow_ms": 1000, "log": "/var/log/ipledger.log",
+ *    "geoip_db": ["/usr/local/share/ipledger/geoip/country.mmdb", ...]}
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,7 +183,8 @@ int ipl_server_conf_parse(ipl_server_conf *cf, const char *file, const char *tex
         goto out;
     }
     static const char *const top[] = {"listen", "store", "tls", "syslog", "follow", "limits",
-                                      "commit_ms", "batch_events", "follow_ms", "log", NULL};
+                                      "commit_ms", "batch_events", "follow_ms", "log", "geoip_db",
+                                      NULL};
     check_keys(&c, root, top, "the configuration");
     get_str(&c, root, "listen", cf->listen, sizeof cf->listen);
     check_addr(&c, "listen", cf->listen);
@@ -255,6 +257,26 @@ int ipl_server_conf_parse(ipl_server_conf *cf, const char *file, const char *tex
         v = l->stalled_seconds; get_num(&c, lim, "stalled_seconds", 1, 86400, &v); l->stalled_seconds = (int)v;
         v = (double)l->response_bytes; get_num(&c, lim, "response_bytes", 4096, 1e12, &v); l->response_bytes = (size_t)v;
         v = (double)l->syslog_message; get_num(&c, lim, "syslog_message_bytes", 480, 1 << 20, &v); l->syslog_message = (size_t)v;
+    }
+    const cJSON *geo = cJSON_GetObjectItemCaseSensitive(root, "geoip_db");
+    if (geo && !cJSON_IsArray(geo))
+        conf_err(&c, key_line(&c, "geoip_db"), "'geoip_db' must be an array of file names");
+    else if (geo) {
+        const cJSON *x;
+        cJSON_ArrayForEach(x, geo) {
+            if (cf->ngeoip >= IPL_GEOIP_CONF_MAX) {
+                conf_err(&c, key_line(&c, "geoip_db"), "more than %d 'geoip_db' files", IPL_GEOIP_CONF_MAX);
+                break;
+            }
+            if (!cJSON_IsString(x) || !x->valuestring[0] ||
+                strlen(x->valuestring) >= sizeof cf->geoip_db[0]) {
+                conf_err(&c, key_line(&c, "geoip_db"),
+                         "a 'geoip_db' entry must be a file name of 1 to %zu bytes",
+                         sizeof cf->geoip_db[0] - 1);
+                continue;
+            }
+            snprintf(cf->geoip_db[cf->ngeoip++], sizeof cf->geoip_db[0], "%s", x->valuestring);
+        }
     }
     if (!!cf->tls_cert[0] != !!cf->tls_key[0])
         conf_err(&c, key_line(&c, "tls"), "'tls' needs both 'cert' and 'key'");

@@ -47,6 +47,7 @@
 #include "engine/arena.h"
 #include "engine/ingest.h"
 #include "engine/err.h"
+#include "engine/geoip.h"
 #include "engine/sha256.h"
 #include "engine/tz.h"
 
@@ -663,7 +664,8 @@ static int h_quarantine(void *ctx, ipl_api_req *r)
 }
 
 /* ingest: POST body of lines in `format` */
-struct emit_ctx { ipl_batch *b; const char *source; uint64_t line, events; ipl_diag *d; };
+struct emit_ctx { ipl_batch *b; const char *source; uint64_t line, events; ipl_diag *d;
+                  struct ipl_geoip *geo; };
 
 static int emit_fn(void *ctx, const ipl_event *ev)
 {
@@ -671,6 +673,7 @@ static int emit_fn(void *ctx, const ipl_event *ev)
     ipl_event copy = *ev;
     copy.source = e->source;
     copy.line = e->line;
+    ipl_geoip_enrich(e->geo, &copy);
     int err = ipl_batch_add(e->b, &copy, e->d);
     if (!err)
         e->events++;
@@ -682,7 +685,7 @@ static void parse_lines(ipl_server *s, const ipl_parser *ps, void *state, ipl_pa
                         const char *source, const char *buf, size_t len, uint64_t *line,
                         uint64_t *events, uint64_t *quarantined)
 {
-    struct emit_ctx e = {s->pending, source, 0, 0, NULL};
+    struct emit_ctx e = {s->pending, source, 0, 0, NULL, s->o.geoip};
     const char *p = buf, *end = buf + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -748,7 +751,7 @@ static int h_ingest(void *ctx, ipl_api_req *r)
     uint64_t events = 0, quarantined = 0, line = pos.line;
     parse_lines(s, ps, state, &pc, source, body, len, &line, &events, &quarantined);
     if (ps->finish) {
-        struct emit_ctx e = {s->pending, source, line, 0, &d};
+        struct emit_ctx e = {s->pending, source, line, 0, &d, s->o.geoip};
         if (ps->finish(state, &pc, emit_fn, &e, &d) == IPL_OK)
             events += e.events;
     }
@@ -1131,6 +1134,7 @@ static void record_denial(ipl_server *s, struct evhttp_request *req, const char 
     ipl_event_add_attr(&ev, IPL_A_SUBJECT, who, strlen(who));
     ipl_event_add_attr(&ev, IPL_A_ACTION, "deny", 4);
     ipl_event_add_attr(&ev, IPL_A_MESSAGE, what, strlen(what) > 1000 ? 1000 : strlen(what));
+    ipl_geoip_enrich(s->o.geoip, &ev);
     if (ipl_batch_add(s->pending, &ev, NULL) == IPL_OK)
         mark_pending(s);
     src_get(s, "ipledger:api")->events++;
@@ -1514,6 +1518,7 @@ static void on_follow(evutil_socket_t fd, short what, void *arg)
         io.ncandidates = s->o.ncandidates;
         io.tz = s->follow_tz[i];
         io.server = f->server[0] ? f->server : NULL;
+        io.geoip = s->o.geoip;
         ipl_ingest_stats st;
         memset(&st, 0, sizeof st);
         ipl_diag d = {0};

@@ -43,12 +43,17 @@ typedef struct opts {
     uint64_t events, seed, probes, batch;
     const char *data, *gen, *tmp;
     int keep, no_sqlite, no_half, no_stages;
+    const char *geoip[16];           /* --geoip-db: measure the GeoIP enrichment cost (geoip.c) */
+    size_t ngeoip;
+    uint64_t geoip_events, geoip_internet;
+    int geoip_only;
 } opts;
 
 static const char usage[] =
     "usage: ipledger-bench [--events N] [--seed N] [--data DIR | --gen PATH] [--probes N]\n"
     "                      [--batch N] [--tmp DIR] [--keep] [--no-sqlite] [--no-half]\n"
-    "                      [--no-stages]\n"
+    "                      [--no-stages] [--geoip-db FILE]... [--geoip-events N]\n"
+    "                      [--geoip-internet N] [--geoip-only]\n"
     "\n"
     "  --events N   size of the generated data set (default 5000000)\n"
     "  --seed N     generator seed (default 42)\n"
@@ -59,7 +64,12 @@ static const char usage[] =
     "  --tmp DIR    where the temporary stores go (default $TMPDIR or /tmp)\n"
     "  --keep       keep the temporary directory (stores, database, generated data)\n"
     "  --no-sqlite  skip the SQLite peer    --no-half  skip the N/2 RSS run\n"
-    "  --no-stages  skip the stage timings\n";
+    "  --no-stages  skip the stage timings\n"
+    "  --geoip-db FILE      also measure GeoIP enrichment with this MMDB (repeatable, at most 16):\n"
+    "                       ingest with and without it of an enterprise with logons\n"
+    "  --geoip-events N     size of that data set (default 1000000)\n"
+    "  --geoip-internet N   the generator's --internet (default 60)\n"
+    "  --geoip-only         only the GeoIP figures\n";
 
 static void note(const char *fmt, ...) IPL_PRINTF(1, 2);
 static void note(const char *fmt, ...)
@@ -106,6 +116,8 @@ static int parse_opts(int argc, char **argv, opts *o)
     o->seed = DEFAULT_SEED;
     o->probes = DEFAULT_PROBES;
     o->batch = BENCH_BATCH;
+    o->geoip_events = 1000000;
+    o->geoip_internet = 60;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -120,6 +132,24 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->no_half = 1;
         } else if (strcmp(a, "--no-stages") == 0) {
             o->no_stages = 1;
+        } else if (strcmp(a, "--geoip-only") == 0) {
+            o->geoip_only = 1;
+        } else if (strcmp(a, "--geoip-db") == 0) {
+            if (!v || o->ngeoip == sizeof o->geoip / sizeof o->geoip[0]) {
+                fprintf(stderr, "ipledger-bench: --geoip-db needs a value (at most 16)\n");
+                return 2;
+            }
+            o->geoip[o->ngeoip++] = v;
+            i++;
+        } else if (strcmp(a, "--geoip-events") == 0 || strcmp(a, "--geoip-internet") == 0) {
+            uint64_t n;
+            int ev = a[8] == 'e';
+            if (parse_u64(v, &n) != 0 || (ev && n == 0) || (!ev && n > 1000)) {
+                fprintf(stderr, "ipledger-bench: %s: '%s' is not a number in range\n", a, v ? v : "");
+                return 2;
+            }
+            *(ev ? &o->geoip_events : &o->geoip_internet) = n;
+            i++;
         } else if (strcmp(a, "--events") == 0 || strcmp(a, "--seed") == 0 ||
                    strcmp(a, "--probes") == 0 || strcmp(a, "--batch") == 0) {
             uint64_t n;
@@ -283,7 +313,7 @@ static int run_all(bench *b)
     if (!b->o.no_half) {
         if (bench_data_half(&b->ds, &b->halfds, b->err, sizeof b->err))
             return -1;
-        bench_ingest_job j = {&b->halfds, b->halfds.nsrc, b->store_half, (size_t)b->o.batch};
+        bench_ingest_job j = {&b->halfds, b->halfds.nsrc, b->store_half, (size_t)b->o.batch, NULL, 0};
         note("ipledger ingest, the first half of every source (%.1f of %.1f MiB)...",
              (double)b->halfds.bytes / 1048576.0, (double)b->ds.bytes / 1048576.0);
         if (job(b, &b->half, bench_ipl_ingest, &j, "ipledger ingest (N/2)"))
@@ -291,7 +321,7 @@ static int run_all(bench *b)
         b->half.bytes_on_disk = bench_du(b->store_half);
         bench_rmtree(b->store_half);
     }
-    bench_ingest_job all = {&b->ds, b->ds.nsrc, b->store, (size_t)b->o.batch};
+    bench_ingest_job all = {&b->ds, b->ds.nsrc, b->store, (size_t)b->o.batch, NULL, 0};
     note("ipledger ingest, all %zu sources...", b->ds.nsrc);
     if (job(b, &b->full, bench_ipl_ingest, &all, "ipledger ingest"))
         return -1;
@@ -488,11 +518,28 @@ int main(int argc, char **argv)
     snprintf(b.sqldir, sizeof b.sqldir, "%s/sqlite", b.tmpdir);
     snprintf(b.sqldb, sizeof b.sqldb, "%s/events.db", b.sqldir);
     rc = 1;
-    if (prepare_data(&b) == 0 && run_all(&b) == 0) {
-        report(&b);
+    if (b.o.geoip_only && !b.o.ngeoip) {
+        fprintf(stderr, "ipledger-bench: --geoip-only needs --geoip-db FILE\n");
+        rc = 2;
+    } else if (b.o.geoip_only || (prepare_data(&b) == 0 && run_all(&b) == 0)) {
+        if (!b.o.geoip_only)
+            report(&b);
         rc = 0;
     } else {
         fprintf(stderr, "ipledger-bench: %s\n", b.err);
+    }
+    if (rc == 0 && b.o.ngeoip) {
+        char gen[PATH_MAX];
+        if (b.o.gen)
+            snprintf(gen, sizeof gen, "%s", b.o.gen);
+        else if (default_gen(gen, sizeof gen) != 0)
+            snprintf(gen, sizeof gen, "ipledger-gen");
+        bench_geoip_opts go = {gen, b.tmpdir, b.o.seed, b.o.geoip_events,
+                               (uint32_t)b.o.geoip_internet, (size_t)b.o.batch, b.o.geoip, b.o.ngeoip};
+        if (bench_geoip(&go, b.err, sizeof b.err)) {
+            fprintf(stderr, "ipledger-bench: geoip: %s\n", b.err);
+            rc = 1;
+        }
     }
     free(b.probes);
     bench_data_release(&b.halfds);

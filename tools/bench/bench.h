@@ -69,6 +69,8 @@ int bench_probes_load(const char *dir, bench_probe **out, size_t *n, char *err,
  * without --mix if the generator refuses it); its stdout goes to stderr. */
 int bench_generate(const char *gen, const char *dir, uint64_t seed, uint64_t events, char *err,
                    size_t errlen);
+/* Runs the generator with argv (argv[0] its path); 0, or -1 with err set. */
+int bench_run_gen(char *const argv[], char *err, size_t errlen);
 /* Bytes on disk (st_blocks * 512) of every file under `dir`. */
 uint64_t bench_du(const char *dir);
 int bench_rmtree(const char *dir);
@@ -110,6 +112,8 @@ typedef struct bench_ingest_job {    /* ipl.c: the ingest run in a child */
     size_t nsrc;                     /* the first nsrc sources */
     const char *store;
     size_t batch;                    /* events per commit */
+    const char *const *geoip;        /* GeoIP databases to enrich with (engine/geoip.h), or NULL; */
+    size_t ngeoip;                   /* then extra[1..3] = events enriched, lookups, cache hits */
 } bench_ingest_job;
 void bench_ipl_ingest(void *job, bench_result *r);
 /* Stage timings on all sources: extra[0] = read+frame+parse seconds, extra[1] = the same plus
@@ -135,6 +139,21 @@ void bench_sqlite_ingest(void *job, bench_result *r);
 int bench_sqlite_who(const char *db, const bench_probe *p, size_t n, size_t lookups,
                      bench_lat *lat, char *err, size_t errlen);
 extern const char bench_sqlite_settings[];
+
+/* ---- GeoIP enrichment cost (geoip.c) ---- */
+typedef struct bench_geoip_opts {
+    const char *gen;                 /* the generator */
+    const char *tmpdir;              /* the data set and the stores go under it */
+    uint64_t seed, events;
+    uint32_t internet;               /* --internet of the generator */
+    size_t batch;
+    const char *const *db;
+    size_t ndb;
+} bench_geoip_opts;
+/* Generates an enterprise with logons (--mix all --internet N), ingests it into fresh stores
+ * without and with enrichment, alternating, twice each (the best of each counts), and prints the
+ * figures and the cost against the 10% target on stdout. 0, or -1 with err set. */
+int bench_geoip(const bench_geoip_opts *o, char *err, size_t errlen);
 
 /* Latency summary of `n` samples (sorted in place); sets lookups, not n/match/held. */
 void bench_lat_summary(double *us, size_t n, bench_lat *lat);

@@ -485,6 +485,11 @@ static int run_gen(char *const argv[], char *err, size_t errlen)
     return WEXITSTATUS(status);
 }
 
+int bench_run_gen(char *const argv[], char *err, size_t errlen)
+{
+    return run_gen(argv, err, errlen) ? -1 : 0;
+}
+
 int bench_generate(const char *gen, const char *dir, uint64_t seed, uint64_t events, char *err,
                    size_t errlen)
 {

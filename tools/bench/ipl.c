@@ -5,6 +5,7 @@
 #include "tools/bench/bench.h"
 #include "engine/arena.h"
 #include "engine/err.h"
+#include "engine/geoip.h"
 #include "engine/ingest.h"
 #include "engine/store.h"
 #include "queries/lookup.h"
@@ -25,6 +26,7 @@ void bench_ipl_ingest(void *job, bench_result *r)
     ipl_diag d = {0};
     ipl_store *st = NULL;
     ipl_ingest_stats s;
+    ipl_geoip *geo = NULL;
     memset(&s, 0, sizeof s);
     double t0 = bench_now();
     if (ipl_store_open(&st, j->store, IPL_STORE_CREATE, &d)) {
@@ -32,6 +34,12 @@ void bench_ipl_ingest(void *job, bench_result *r)
         snprintf(r->msg, sizeof r->msg, "%s", d.msg);
         return;
     }
+    if (j->ngeoip && ipl_geoip_new(&geo, 0, &d) == IPL_OK)  /* opening is part of the cost */
+        for (size_t i = 0; i < j->ngeoip && !r->err; i++)
+            if (ipl_geoip_add(geo, j->geoip[i], &d)) {
+                r->err = 1;
+                snprintf(r->msg, sizeof r->msg, "%s", d.msg);
+            }
     for (size_t i = 0; i < j->nsrc; i++) {
         const bench_source *src = &j->ds->src[i];
         ipl_ingest_opts o;
@@ -41,6 +49,9 @@ void bench_ipl_ingest(void *job, bench_result *r)
         o.server = src->server;
         o.batch_events = j->batch;
         o.release_map = 1;        /* as `ipledger ingest` does */
+        o.geoip = geo;
+        if (r->err)
+            break;
         if (ipl_ingest_path(st, src->path, &o, &s, warn_cb, NULL, &d)) {
             r->err = 1;
             snprintf(r->msg, sizeof r->msg, "%s", d.msg);
@@ -49,6 +60,13 @@ void bench_ipl_ingest(void *job, bench_result *r)
     }
     ipl_store_close(st);
     r->seconds = bench_now() - t0;
+    if (geo) {
+        const ipl_geoip_stats *gs = ipl_geoip_stats_get(geo);
+        r->extra[1] = (double)gs->enriched;
+        r->extra[2] = (double)gs->lookups;
+        r->extra[3] = (double)gs->cache_hits;
+        ipl_geoip_free(geo);
+    }
     r->events = s.events;
     r->lines = s.lines;
     r->rejected = s.quarantined;

@@ -73,4 +73,12 @@ int serve_routes_servers(struct ipl_server *s, ipl_store *st, ipl_diag *d);
 int serve_routes_report(struct ipl_server *s, ipl_store *st, ipl_diag *d);
 int serve_routes_console(struct ipl_server *s, ipl_store *st, ipl_diag *d);
 
+/* --geoip-db FILE... (cli_geoip.c): opens the databases in order; each that cannot be opened is
+ * one warning through warn; NULL when none opened (enrichment off). Free with ipl_geoip_free. */
+struct ipl_geoip;
+struct ipl_geoip *cli_geoip_open(const char *const *files, size_t n,
+                                 void (*warn)(void *ctx, const char *msg), void *ctx);
+/* "geoip: N events enriched ..." or "geoip: enrichment off ..."; nothing when none requested. */
+void cli_geoip_summary(FILE *f, const struct ipl_geoip *g, size_t requested);
+
 #endif

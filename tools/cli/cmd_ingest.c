@@ -1,6 +1,7 @@
 /* tools/cli/cmd_ingest.c — `ipledger init` and `ipledger ingest`. */
 #include "tools/cli/cli.h"
 #include "engine/err.h"
+#include "engine/geoip.h"
 #include "engine/ingest.h"
 #include "parsers/parser.h"
 
@@ -64,10 +65,12 @@ int cmd_ingest(int argc, char **argv)
         {"batch", 1, "N  events per transaction (default 65536; a transaction may span files)", NULL, {0}, 0},
         {"quiet", 0, "no progress and no summary", NULL, {0}, 0},
         {"crash-after", 1, "N  (testing) kill the process after N commits", NULL, {0}, 0},
+        {"geoip-db", 1, "FILE  MaxMind-format (MMDB) database: country and ASN of public client addresses "
+                        "of logon and RADIUS events (repeatable; the first file with a field wins)", NULL, {0}, 0},
     };
     ipl_args a = {opts, sizeof opts / sizeof opts[0], {0}, 0, 0};
     int rc = cli_args("ingest",
-                      "ipledger ingest [--format auto|NAME] [--tz ZONE] [--server NAME] [--year Y] PATH...|-",
+                      "ipledger ingest [--format auto|NAME] [--tz ZONE] [--server NAME] [--year Y] [--geoip-db FILE]... PATH...|-",
                       &a, argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -117,6 +120,11 @@ int cmd_ingest(int argc, char **argv)
         }
         o.year = (int)y;
     }
+    const ipl_opt *geo_opt = &opts[sizeof opts / sizeof opts[0] - 1];
+    if (geo_opt->count > IPL_GEOIP_DB_MAX) {
+        ipl_tz_free(tz);
+        return cli_fail("ingest", 2, "--geoip-db: at most %d files", IPL_GEOIP_DB_MAX);
+    }
     if (ipl_arg(&a, "crash-after"))
         o.crash_after_commits = strtol(ipl_arg(&a, "crash-after"), NULL, 10);
     int quiet = ipl_arg_flag(&a, "quiet");
@@ -131,6 +139,9 @@ int cmd_ingest(int argc, char **argv)
         ipl_tz_free(tz);
         return rc;
     }
+    /* a missing or corrupt database: a warning, and ingest goes on without it */
+    ipl_geoip *geo = cli_geoip_open(geo_opt->values, (size_t)geo_opt->count, warn_file, NULL);
+    o.geoip = geo;
     ipl_ingest_stats s = {0};
     for (int i = 0; i < a.npos && !stop_flag; i++) {
         if ((rc = ipl_ingest_path(st, a.pos[i], &o, &s, warn_file, NULL, &d))) {
@@ -158,6 +169,11 @@ int cmd_ingest(int argc, char **argv)
         if (s.quarantined)
             fprintf(stderr, "see 'ipledger quarantine' for the lines that could not be parsed\n");
     }
+    if (geo && ipl_geoip_stats_get(geo)->dropped)
+        warn_file(NULL, ipl_geoip_stats_get(geo)->reason);
+    if (!quiet)
+        cli_geoip_summary(stderr, geo, (size_t)geo_opt->count);
+    ipl_geoip_free(geo);
     ipl_store_close(st);
     ipl_tz_free(tz);
     if (!rc && s.files_failed)

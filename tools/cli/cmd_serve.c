@@ -19,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "tools/cli/cli.h"
+#include "engine/geoip.h"
 #include "engine/addr.h"
 #include "engine/api/api.h"
 #include "engine/err.h"
@@ -544,6 +545,8 @@ int cmd_serve(int argc, char **argv)
         {"tls-cert", 1, "FILE  TLS certificate chain, PEM (builds with IPL_HAVE_TLS; else refused)", NULL, {0}, 0},
         {"tls-key", 1, "FILE  TLS private key, PEM", NULL, {0}, 0},
         {"log", 1, "FILE  log here (reopened on SIGHUP) instead of stderr", NULL, {0}, 0},
+        {"geoip-db", 1, "FILE  MMDB database for country/ASN of logon and RADIUS client addresses "
+                        "(repeatable; added after the config's geoip_db)", NULL, {0}, 0},
     };
     ipl_args a = {opts, sizeof opts / sizeof opts[0], {0}, 0, 0};
     int rc = cli_args("serve", "ipledger serve [--config FILE] [--listen 127.0.0.1:8470] [--tls-cert C --tls-key K] [--check]", &a, argc, argv);
@@ -584,10 +587,20 @@ int cmd_serve(int argc, char **argv)
         if (!(log_file = fopen(log_path, "a")))
             return cli_fail("serve", 1, "cannot open log '%s': %s", log_path, strerror(errno));
     }
+    const ipl_opt *geo_opt = &opts[10];
+    for (int i = 0; i < geo_opt->count && i < 64; i++) {
+        if (conf.ngeoip >= IPL_GEOIP_CONF_MAX)
+            return cli_fail("serve", 2, "--geoip-db: at most %d files with the config's", IPL_GEOIP_CONF_MAX);
+        snprintf(conf.geoip_db[conf.ngeoip++], sizeof conf.geoip_db[0], "%s", geo_opt->values[i]);
+    }
+    const char *geo_files[IPL_GEOIP_CONF_MAX];
+    for (size_t i = 0; i < conf.ngeoip; i++)
+        geo_files[i] = conf.geoip_db[i];
     ipl_store *st = NULL;
     ipl_diag d = {0};
     if (ipl_store_open(&st, ipl_store_default_dir(conf.store[0] ? conf.store : NULL), IPL_STORE_CREATE, &d))
         return cli_fail("serve", 1, "%s", d.msg);
+    struct ipl_geoip *geo = cli_geoip_open(geo_files, conf.ngeoip, serve_log, NULL);
     size_t ncand;
     ipl_server_opts so;
     memset(&so, 0, sizeof so);
@@ -597,6 +610,7 @@ int cmd_serve(int argc, char **argv)
     so.ncandidates = ncand;
     so.config_path = cfg;
     so.log = serve_log;
+    so.geoip = geo;
     ipl_server *s = NULL;
     int err = ipl_server_new(&s, st, &so, &d);
     const ipl_api_route routes[] = {
@@ -626,6 +640,9 @@ int cmd_serve(int argc, char **argv)
         serve_log(NULL, "stopped");
     }
     ipl_server_free(s);
+    if (geo && ipl_geoip_stats_get(geo)->dropped)
+        serve_log(NULL, ipl_geoip_stats_get(geo)->reason);
+    ipl_geoip_free(geo);
     ipl_store_close(st);
     if (log_file)
         fclose(log_file);

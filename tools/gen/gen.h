@@ -258,6 +258,8 @@ typedef struct gen_opts {
     int         sites;
     uint64_t    events;             /* 0 = not given */
     int         mix;                /* enum gen_mix */
+    uint32_t    internet;           /* --internet: failed SSH logons from Internet addresses per
+                                       Linux server and hour (0 = none: the output is unchanged) */
 } gen_opts;
 
 typedef struct gen_ctx {

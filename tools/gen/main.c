@@ -4,7 +4,7 @@
  * logged on from it (see tools/gen/README.md).
  *
  *   ipledger-gen --out DIR [--seed N] [--start YYYY-MM-DD] [--days D] [--devices N] [--sites N]
- *                [--events N] [--mix all|mswin]
+ *                [--events N] [--mix all|mswin] [--internet N]
  *
  * Output layout (DIR must be missing or empty):
  *
@@ -56,7 +56,7 @@ static const gen_writer_ops *const writers[] = {
 
 static const char usage[] =
     "usage: ipledger-gen --out DIR [--seed N] [--start YYYY-MM-DD] [--days D] [--devices N]\n"
-    "                    [--sites N] [--events N] [--mix all|mswin]\n"
+    "                    [--sites N] [--events N] [--mix all|mswin] [--internet N]\n"
     "Writes a synthetic enterprise's logs and the ground truth into DIR.\n"
     "  --out DIR      output directory (created; must be empty)\n"
     "  --seed N       random seed (default 1); same arguments give byte-identical output\n"
@@ -68,6 +68,8 @@ static const char usage[] =
     "                 and then --days, whichever was not given\n"
     "  --mix M        all (default): every format, DHCP vendors in rotation over the sites,\n"
     "                 users logging on; mswin: Windows DHCP audit logs only\n"
+    "  --internet N   (--mix all) N failed SSH password logons from public Internet addresses\n"
+    "                 per Linux server and hour, 0-1000 (default 0); not counted by --events\n"
     "  -h, --help     this text\n";
 
 static int bad(const char *fmt, ...) IPL_PRINTF(1, 2);
@@ -151,7 +153,7 @@ static int scale(gen_opts *opt, int days_given, int devices_given)
 /* Fills opt from argv; returns 0, or an exit code (usage printed). */
 static int parse_args(int argc, char **argv, gen_opts *opt)
 {
-    enum { O_OUT = 256, O_SEED, O_START, O_DAYS, O_DEVICES, O_SITES, O_EVENTS, O_MIX };
+    enum { O_OUT = 256, O_SEED, O_START, O_DAYS, O_DEVICES, O_SITES, O_EVENTS, O_MIX, O_INTERNET };
     static const struct option longs[] = {
         { "out", required_argument, NULL, O_OUT },
         { "seed", required_argument, NULL, O_SEED },
@@ -161,6 +163,7 @@ static int parse_args(int argc, char **argv, gen_opts *opt)
         { "sites", required_argument, NULL, O_SITES },
         { "events", required_argument, NULL, O_EVENTS },
         { "mix", required_argument, NULL, O_MIX },
+        { "internet", required_argument, NULL, O_INTERNET },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -221,6 +224,11 @@ static int parse_args(int argc, char **argv, gen_opts *opt)
                 opt->mix = GEN_MIX_MSWIN;
             else
                 return bad("--mix '%s' is not 'all' or 'mswin'", optarg);
+            break;
+        case O_INTERNET:
+            if (parse_u64(optarg, 0, 1000, &v))
+                return bad("--internet '%s' is not a number in 0-1000", optarg);
+            opt->internet = (uint32_t)v;
             break;
         case ':':
             return bad("option '%s' needs a value", argv[optind - 1]);

@@ -16,6 +16,9 @@
  *            sshd: pam_unix(sshd:session): session closed for user <user>
  *            systemd-logind: Session N logged out. ... / Removed session N.
  *   hourly   CRON: pam_unix(cron:session) opened/closed for root (and the CMD line in all.log)
+ *            with --internet N, then N lines of password guessing from the Internet:
+ *            sshd: Failed password for [invalid user ]<name> from <public ip> port <n> ssh2
+ *            (a pool of INTERNET_POOL public addresses, outside every special-purpose range)
  * The sshd pid is the session's: the Accepted, pam and Disconnected lines share it.
  */
 #include "tools/gen/gen.h"
@@ -60,6 +63,48 @@ static char *put_fp(char *p, uint32_t user)
         *p++ = b64[(v >> (6 * (i % 10))) & 63];
     }
     return p;
+}
+
+#define INTERNET_POOL 20000u
+
+/* Address `i` of the Internet pool: public, first octets avoiding every special-purpose /8 block
+ * that holds private, shared, loopback, link-local, documentation or benchmarking space. */
+static uint32_t internet_ip(uint64_t seed, uint32_t i)
+{
+    uint32_t v = (uint32_t)gen_hash(seed ^ UINT64_C(0x696e74), i);
+    uint32_t o = 1 + (v >> 24) % 222;                       /* 1-222 */
+    if (o == 10 || o == 100 || o == 127 || o == 169 || o == 172 || o == 192 || o == 198 || o == 203)
+        o = 185;
+    return o << 24 | (v & 0xffffff);
+}
+
+/* N failed password logons from Internet addresses, at the hour's cron time. */
+static int ssh_internet(struct sshd *w, gen_site *site, gen_dayfile *df, const gen_happening *h,
+                        ipl_diag *d)
+{
+    static const char *const names[] = {"root", "admin", "ubuntu", "oracle", "test", "postgres"};
+    gen_file *f = &df->f;
+    for (uint32_t j = 0; j < w->ctx->opt->internet; j++) {
+        int rc = gen_file_room(f, d);
+        if (rc)
+            return rc;
+        char *p = f->buf + f->len, *start = p;
+        uint64_t hv = gen_hash((uint64_t)site->index << 40 ^ (uint64_t)h->t, j);
+        uint32_t pid = 1000 + (uint32_t)(hv % 900000);
+        const char *name = names[(hv >> 20) % (sizeof names / sizeof names[0])];
+        p = GEN_PUTS(gen_put_syslog(p, site, h->t, &df->fr, site->lnx, "sshd", pid), "Failed password for ");
+        if (strcmp(name, "root") != 0)
+            p = GEN_PUTS(p, "invalid user ");
+        p = gen_put(p, name, strlen(name));
+        p = GEN_PUTS(p, " from ");
+        p = gen_put_ip4(p, internet_ip(w->ctx->opt->seed, (uint32_t)((hv >> 32) % INTERNET_POOL)));
+        p = GEN_PUTS(p, " port ");
+        p = gen_put_u64(p, 1024 + (hv >> 8) % 64000);
+        p = GEN_PUTS(p, " ssh2\n");
+        f->len += (size_t)(p - start);
+        w->c.rows++;
+    }
+    return IPL_OK;
 }
 
 static int ssh_emit(void *state, const gen_happening *h, ipl_diag *d)
@@ -171,6 +216,8 @@ static int ssh_emit(void *state, const gen_happening *h, ipl_diag *d)
 #undef LINE
     f->len += (size_t)(p - start);
     w->c.rows += rows;
+    if (h->kind == GEN_H_CLEANUP && w->ctx->opt->internet)
+        return ssh_internet(w, site, df, h, d);
     return IPL_OK;
 }
 
