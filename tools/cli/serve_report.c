@@ -6,6 +6,8 @@
  * The report runs on the request's read transaction (one snapshot), completely, before the first
  * byte is sent: a wrong parameter or query is a 400 with the message, never a half report.
  * `now` (generated-at, relative times) is the server's clock. Default format: json.
+ * A report covers the whole store (counts, charts, chain head): a token limited to an access
+ * scope below \Global is refused (403) rather than shown figures it may not see.
  */
 #include "tools/cli/cli.h"
 #include "engine/api/api.h"
@@ -25,6 +27,9 @@ static const char *ctype(ipl_report_format f)
 static int h_report(void *ctx, ipl_api_req *rq)
 {
     (void)ctx;
+    if (!ipl_api_principal(rq)->global)
+        return ipl_api_deny(rq, "scope", "reports cover the whole store: a token limited to "
+                            "scope '%s' cannot run them", ipl_api_principal(rq)->scope);
     const char *name = ipl_api_param(rq, "name"), *fs = ipl_api_param(rq, "format");
     ipl_report_format f = IPL_RF_JSON;
     if (!name)
