@@ -19,15 +19,15 @@
 #define EVIDENCE "| sort time, seq | fields seq, time, kind, ip, mac, host, user, server, source, line"
 
 static const ipl_report_section tracking[] = {
-    {"Correlation: address, lease, device, user", "track ip $ip" WIN, "", IPL_RV_TABLE, "ip", 1,
+    {"Correlation: address, lease, device, user", "track ip $ip" WIN, "", IPL_RV_TABLE, "ip", 0,
      "Every lease holding of the address in the period with the device and the users logged on "
      "from it, and the periods nobody held it (the rows of `ipledger track --ip`)."},
-    {"Correlation: device, leases, users", "track mac $mac" WIN, "", IPL_RV_TABLE, "mac", 1,
+    {"Correlation: device, leases, users", "track mac $mac" WIN, "", IPL_RV_TABLE, "mac", 0,
      "Every address the device (MAC or DUID) held in the period and who was logged on from it."},
-    {"Correlation: host, leases, users", "track host $host" WIN, "", IPL_RV_TABLE, "host", 1,
+    {"Correlation: host, leases, users", "track host $host" WIN, "", IPL_RV_TABLE, "host", 0,
      "Every address the host name held in the period and who was logged on from it."},
     {"Correlation: user, logons, addresses, devices", "track user $user" WIN, "", IPL_RV_TABLE,
-     "user", 1, "Every logon of the user in the period, the address it came from and the device "
+     "user", 0, "Every logon of the user in the period, the address it came from and the device "
      "that held that address."},
     {"Events per day", "events where ip = $ip" WIN, "| timeline 1d by kind", IPL_RV_LINE, "ip", 1,
      "Events naming the address, per day and kind."},
@@ -91,6 +91,23 @@ static const ipl_report_section logons[] = {
 };
 
 static const ipl_report_section utilization[] = {
+    {"Utilization at the end of the period", "utilization until $to",
+     "| fields type, space, object, size, used, leased, pct, low, high, state", IPL_RV_TABLE, NULL,
+     0, "Every block, subnet and range: addresses, used (leased at that instant plus static, "
+     "reserved and in-use address objects), percent, its thresholds and its state."},
+    {"Most used objects", "utilization until $to", "| sort pct desc | fields type, object, pct",
+     IPL_RV_BARS, NULL, 0, "Percent used at the end of the period, highest first."},
+    {"Outside their thresholds at the end of the period",
+     "utilization until $to where state != normal",
+     "| sort state, pct desc | fields type, space, object, pct, low, high, state", IPL_RV_TABLE,
+     NULL, 0, "Objects under their low or over their high threshold."},
+    {"Trend per block (daily)", "utilization every 1d since $from until $to where type = block",
+     "| fields time, object, pct", IPL_RV_LINE, NULL, 0,
+     "Percent used of each block at the start of each day of the period (from the lease "
+     "history)."},
+    {"Trend per subnet (daily)", "utilization every 1d since $from until $to where type = subnet",
+     "| fields time, object, pct", IPL_RV_LINE, NULL, 0,
+     "Percent used of each subnet at the start of each day of the period."},
     {"Threshold crossings", "alert" WIN, "| sort time, seq | fields time, object, status, message",
      IPL_RV_TABLE, NULL, 1,
      "Each time a block, subnet or range crossed its low or high utilization threshold "
@@ -100,9 +117,6 @@ static const ipl_report_section utilization[] = {
     {"Lease grants per day", "leases where kind in (lease.assign, lease.renew, lease.bootp)" WIN,
      "| timeline 1d by server", IPL_RV_LINE, NULL, 1,
      "Leases granted or renewed per day and DHCP server: the demand behind utilization."},
-    {"Distinct addresses leased per subnet prefix", "leases where kind = lease.assign" WIN,
-     "| count by subnet_prefix", IPL_RV_BARS, NULL, 1,
-     "Lease grants per subnet the DHCP server named (where it logs one)."},
     {"Exhaustion and denials per day",
      "leases where kind in (lease.exhausted, lease.deny, lease.conflict)" WIN,
      "| timeline 1d by kind", IPL_RV_LINE, NULL, 1,
@@ -128,9 +142,16 @@ static const ipl_report_section retention[] = {
 };
 
 static const ipl_report_section quality[] = {
-    {"Events per source per day", "events" WIN, "| timeline 1d by source", IPL_RV_LINE, NULL, 1,
-     "Events per day and source; a day without a point is a gap in that source's timeline "
-     "(listed under the chart)."},
+    {"Quarantined lines per source", "quarantine" WIN, "| count by source", IPL_RV_BARS, NULL, 0,
+     "Lines that could not be parsed, per source, by the time they were ingested (`ipledger "
+     "quarantine --source S` shows them)."},
+    {"Quarantine reasons", "quarantine" WIN, "| count by source, reason", IPL_RV_TABLE, NULL, 0,
+     "Why they could not be parsed."},
+    {"Quarantined lines per day", "quarantine" WIN, "| timeline 1d by source", IPL_RV_LINE, NULL,
+     0, "When they were ingested, per day and source."},
+    {"Events per server per day", "events" WIN, "| timeline 1d by server", IPL_RV_LINE, NULL, 1,
+     "Events per day and server (the system that logged them); a day without a row inside a "
+     "server's series is a gap in its timeline (listed under the chart)."},
     {"Last event per server", "events where server exists" WIN,
      "| last by server | sort time | fields server, time, kind, source", IPL_RV_TABLE, NULL, 1,
      "The latest event of each server in the period, oldest first: the servers at the top went "
@@ -156,13 +177,14 @@ static const ipl_report_def defs[] = {
      "Logons per user, host and source address, failed logons and logons from outside the usual "
      "networks.", NULL, "-30d", logons, N(logons)},
     {"utilization", "Address utilization report",
-     "Threshold crossings of blocks, subnets and ranges, lease demand and exhaustion over a "
-     "period.", NULL, "-30d", utilization, N(utilization)},
+     "Utilization of blocks, subnets and ranges at the end of a period and its daily trend, "
+     "threshold crossings, lease demand and exhaustion.", NULL, "-30d", utilization, N(utilization)},
     {"retention", "Retention report",
      "Purges done, by whom and what they removed, and the legal holds.", NULL, "-365d",
      retention, N(retention)},
     {"quality", "Data-quality report",
-     "Gaps in each source's timeline, silent servers and server status.", NULL, "-30d", quality,
+     "Quarantine per source, gaps in each source's timeline, silent servers and server "
+     "status.", NULL, "-30d", quality,
      N(quality)},
 };
 

@@ -8,7 +8,8 @@
 #   - exact facts: the tracking report for a probe of probes.tsv names the device (MAC, host) and
 #     the user the generator's truth says; the change report's figures equal `ipledger query`
 #     counts of the same queries, per server and in total; a hold added shows in the retention
-#     report with its acting user; the data-quality report lists every server that logged;
+#     report with its acting user; the data-quality report lists every server that logged and
+#     the lines quarantined; the utilization report's figures are `asm util`'s;
 #   - regeneration: --at-seq N --now T gives byte-identical output in every format; after more
 #     events are ingested the same command is refused (exit 2), and the position moved on;
 #   - errors (exit 2, one line): unknown report, a wrong format, a filter with a stage, a parameter
@@ -21,6 +22,7 @@ while IFS=$'\t' read -r path format tz server; do
     || { echo "FAIL: ingest of $path"; failures=$((failures + 1)); }
 done < data/sources.tsv
 NOW=2024-05-10T00:00:00Z
+SEQ0=$(stat_of st last_seq); CHAIN0=$(stat_of st chain_head)
 R() { "$IPL" report --store st --now "$NOW" "$@"; }
 
 # ---- list: every report with its queries
@@ -136,6 +138,8 @@ read -r rep_total rep_sum rep_rows <<<"$(python3 -c '
 import json; j = json.load(open("ch.json")); s = j["sections"]
 print(s[0]["rows"][0][0], sum(r[-1] for r in s[1]["rows"]), s[5]["row_count"])')"
 check "changes: the figure equals the query's count" eq "$rep_total" "$total"
+check "changes: the store position and chain head recorded" eq "$(python3 -c '
+import json; s = json.load(open("ch.json"))["store"]; print(s["last_seq"], s["chain_head"])')" "$SEQ0 $CHAIN0"
 check "changes: per-server counts add up to the total" eq "$rep_sum" "$total"
 check "changes: every change is listed" eq "$rep_rows" "$total"
 per_user=$(q 'changes since $from until $to | count by user' | sort)
@@ -153,19 +157,45 @@ check "logons: the figure equals the query's count" eq "$(python3 -c '
 import json; print(json.load(open("lg.json"))["sections"][0]["rows"][0][0])')" \
   "$(q 'logons where kind in (logon, logon.explicit) since $from until $to | count')"
 
-# ---- quality: every server that logged
+# sec FILE TITLE: the section of a JSON report with that title, as "row_count" or a field
+sec() { python3 - "$@" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+s = [s for s in j["sections"] if s["title"] == sys.argv[2]][0]
+print(s["row_count"] if len(sys.argv) < 4 else
+      "\n".join("|".join("" if v is None else str(v) for v in r) for r in s["rows"]))
+PY
+}
+
+# ---- quality: every server that logged; quarantine per source (by ingest time: the clock)
 R quality --from $FROM --to $TO --format json > q.json
-check "quality: one 'last event' row per server" eq "$(python3 -c '
-import json; print(json.load(open("q.json"))["sections"][1]["row_count"])')" \
+check "quality: one 'last event' row per server" eq "$(sec q.json 'Last event per server')" \
   "$(q 'events where server exists since $from until $to | distinct server' | wc -l)"
+printf 'not a dhcp line\nnor this one\n' > bad.log
+"$IPL" ingest --quiet --store st --format mswin-dhcp bad.log 2>/dev/null
+"$IPL" report quality --store st --format json > q2.json
+check "quality: the quarantine per source" eq "$(sec q2.json 'Quarantined lines per source' rows)" \
+  "file:$WORK/bad.log|2"
+check "quality: the quarantine equals the query's" eq \
+  "$("$IPL" query --store st --format csv 'quarantine since -30d | count' | tr -d '\r' | sed 1d)" 2
+
+# ---- utilization: the report's figures are asm util's
+"$IPL" asm block create 10.0.0.0/8 --store st > /dev/null
+"$IPL" asm subnet create 10.1.0.0/24 --store st > /dev/null
+"$IPL" asm range create 10.1.0.1-10.1.0.254 --store st > /dev/null
+AT=2024-05-07T12:00:00Z
+R utilization --from 2024-05-05T12:00:00Z --to $AT --format json > u.json
+want=$("$IPL" asm util 10.1.0.1-10.1.0.254 --type range --at $AT --store st --format csv | tr -d '\r' \
+  | python3 -c 'import csv, sys; r = list(csv.DictReader(sys.stdin))[0]; print(r["used"], r["leased"])')
+got=$(sec u.json 'Utilization at the end of the period' rows | awk -F'|' '$1 == "range" {print $5, $6}')
+check "utilization: the range's used and leased equal asm util's ($want)" eq "$got" "$want"
+check "utilization: a trend point per day and subnet" eq "$(sec u.json 'Trend per subnet (daily)')" 3
 
 # ---- regeneration from the recorded position
 SEQ=$(stat_of st last_seq)
 for f in html csv json; do
   R changes --from $FROM --to $TO --format "$f" > a.$f
-  cmd=$(python3 -c '
-import json; j = json.load(open("ch.json")); print(j["store"]["last_seq"])')
-  R changes --from $FROM --to $TO --at-seq "$cmd" --format "$f" > b.$f
+  R changes --from $FROM --to $TO --at-seq "$SEQ" --format "$f" > b.$f
   check "regenerated at seq $SEQ: identical $f" cmp -s a.$f b.$f
 done
 regen=$(sed -n 's/.*<tr><th>Regenerate<\/th><td><code>\(.*\)<\/code>.*/\1/p' a.html)
