@@ -100,7 +100,7 @@ void ipl_report_free(ipl_report *r);
 uint64_t    ipl_report_last_seq(const ipl_report *r);
 const char *ipl_report_chain(const ipl_report *r);
 const char *ipl_report_digest(const ipl_report *r);
-/* Rows of section i (0 when skipped); SIZE_MAX-free: i < def->nsections. */
+/* Rows of section i (0 when skipped or i is past the last section). */
 size_t      ipl_report_rows(const ipl_report *r, size_t i);
 /* Value of row j, column named col of section i (NULL: no such column or no value). */
 const char *ipl_report_value(const ipl_report *r, size_t i, size_t j, const char *col);

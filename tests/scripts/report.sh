@@ -33,6 +33,12 @@ for r in tracking changes logons utilization retention quality; do
   check "list names $r" contains "$list" "$r — "
 done
 check "list shows the queries" contains "$list" "changes since \$from until \$to | count by server"
+# docs/reports.md shows every section's query exactly as the binary runs it
+missing=0
+while IFS= read -r line; do
+  case "$line" in "      "*) grep -qxF -- "$line" "$SRC/docs/reports.md" || { echo "  not in docs: $line"; missing=$((missing + 1)); } ;; esac
+done <<<"$list"
+check "docs/reports.md lists every query of 'report list'" eq "$missing" 0
 
 # ---- every report, every format
 cat > check_html.py <<'PY'

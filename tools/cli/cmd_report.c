@@ -29,8 +29,9 @@ static int report_list(void)
                r->subjects ? " (--ip, --mac, --host, --user)" : "");
         for (size_t j = 0; j < r->nsections; j++) {
             const ipl_report_section *s = &r->sections[j];
-            printf("  %2zu. %s [%s]%s%s%s\n      %s%s%s\n", j + 1, s->title,
-                   ipl_report_view_name(s->view), s->needs ? " (with $" : "",
+            printf("  %2zu. %s [%s%s]%s%s%s\n      %s%s%s\n", j + 1, s->title,
+                   ipl_report_view_name(s->view), s->filterable ? ", --where" : "",
+                   s->needs ? " (with $" : "",
                    s->needs ? s->needs : "", s->needs ? ")" : "", s->source, *s->stages ? " " : "",
                    s->stages);
         }
