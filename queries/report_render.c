@@ -68,6 +68,26 @@ static void esc(wr *o, const char *s)
         put(o, run, (size_t)(s - run));
 }
 
+/* A section's note: text with `code` spans. */
+static void esc_note(wr *o, const char *s)
+{
+    int code = 0;
+    char part[512];
+    while (s && *s) {
+        const char *e = strchr(s, '`');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        snprintf(part, sizeof part, "%.*s", (int)(n < sizeof part ? n : sizeof part - 1), s);
+        esc(o, part);
+        if (!e)
+            break;
+        puts_(o, code ? "</code>" : "<code>");
+        code = !code;
+        s = e + 1;
+    }
+    if (code)
+        puts_(o, "</code>");
+}
+
 int ipl_report_html_escape(const char *s, ipl_write_fn w, void *wctx)
 {
     wr o = {w, wctx, 0};
@@ -599,7 +619,7 @@ static void render_html(const ipl_report *r, wr *o)
         putf(o, "<section id=\"s%zu\"><h2>%zu. ", i + 1, i + 1);
         esc(o, s->def->title);
         puts_(o, "</h2>\n<p class=\"note\">");
-        esc(o, s->def->note);
+        esc_note(o, s->def->note);
         puts_(o, "</p>\n<pre>");
         esc(o, s->query);
         puts_(o, "</pre>\n");

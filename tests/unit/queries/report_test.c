@@ -300,6 +300,68 @@ static void test_errors(void)
     CHECK(strstr(d.msg, "the store is at event 33, not at 32") != NULL);
 }
 
+/* Gaps: server s1 logs on 1, 3 and 4 May, s2 every day: the quality report's per-server series
+ * lists s1's missing 2 May, and nothing for s2. */
+static void test_gaps(void)
+{
+    char gdir[64];
+    ipl_store *gs = NULL;
+    ipl_batch *b = NULL;
+    ipl_rtxn *t = NULL;
+    ipl_report *r = NULL;
+    ipl_diag d = {0};
+    static const char *const ev[][2] = {
+        {"s1", "2024-05-01T10:00:00Z"}, {"s1", "2024-05-03T10:00:00Z"}, {"s1", "2024-05-04T10:00:00Z"},
+        {"s2", "2024-05-01T11:00:00Z"}, {"s2", "2024-05-02T11:00:00Z"}, {"s2", "2024-05-03T11:00:00Z"},
+        {"s2", "2024-05-04T11:00:00Z"},
+    };
+    snprintf(gdir, sizeof gdir, "/tmp/ipl-report-gaps-XXXXXX");
+    CHECK(mkdtemp(gdir) != NULL);
+    int err = ipl_store_open(&gs, gdir, IPL_STORE_CREATE, &d);
+    if (!err)
+        err = ipl_batch_new(&b);
+    for (size_t i = 0; !err && i < sizeof ev / sizeof ev[0]; i++) {
+        ipl_event e;
+        ipl_event_reset(&e);
+        e.kind = IPL_K_LEASE_RENEW;
+        ipl_time_parse(ev[i][1], strlen(ev[i][1]), NULL, &e.ts, NULL);
+        e.server = ev[i][0];
+        e.source = "file:/x";
+        e.line = i + 1;
+        err = ipl_batch_add(b, &e, &d);
+    }
+    if (!err)
+        err = ipl_store_commit(gs, b, NULL, &d);
+    CHECK_INT(err, IPL_OK);
+    ipl_report_opts o;
+    memset(&o, 0, sizeof o);
+    o.now = now_us();
+    ipl_ql_param ps[] = {{"from", "2024-05-01"}, {"to", "2024-05-05"}};
+    o.params = ps;
+    o.nparams = 2;
+    if (!err)
+        err = ipl_rtxn_begin(gs, &t, &d);
+    if (!err)
+        err = ipl_report_run(&r, ipl_report_find("quality"), t, &o, &d);
+    CHECK_INT(err, IPL_OK);
+    char *h = r ? render(r, IPL_RF_HTML) : NULL;
+    CHECK(h && strstr(h, "Gaps (buckets without rows inside a series):<br>\n"
+                         "s1: 2024-05-02T00:00:00Z to 2024-05-03T00:00:00Z (1 bucket)<br>\n</p>"));
+    CHECK(h && !strstr(h, "s2: 2024"));
+    /* the series: s2 has 4 points, drawn first (largest), s1 with its zero on 2 May */
+    CHECK(h && strstr(h, "stroke=\"#3366cc\" points=\"50.0,8.0 283.3,8.0 516.7,8.0 750.0,8.0\""));
+    CHECK(h && strstr(h, "stroke=\"#dc3912\" points=\"50.0,8.0 283.3,196.0 516.7,8.0 750.0,8.0\""));
+    CHECK(h && count_of(h, "<polyline") == 2);
+    /* notes render `code` */
+    CHECK(h && strstr(h, "(<code>ipledger quarantine --source S</code> shows them)"));
+    free(h);
+    ipl_report_free(r);
+    ipl_rtxn_end(t);
+    ipl_batch_free(b);
+    ipl_store_close(gs);
+    nftw(gdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     ipl_diag d = {0};
@@ -313,6 +375,7 @@ int main(void)
     RUN(test_changes);
     RUN(test_html);
     RUN(test_errors);
+    RUN(test_gaps);
     ipl_store_close(st);
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
