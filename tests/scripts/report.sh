@@ -245,6 +245,10 @@ check "API: a missing subject is a 400 with the message" eq "$(tail -n1 <<<"$r")
 check "  naming what is needed" contains "$r" "needs exactly one of: ip mac host user"
 r=$(api "$AUD" "/api/v1/report?name=nosuch")
 check "API: an unknown report is a 400 naming name" contains "$r" '"field":"name"'
+r=$(api "$RD" "/api/v1/reports")
+check "API: a Reader lists the report definitions" eq "$(sed '$d' <<<"$r" | python3 -c '
+import json, sys; j = json.load(sys.stdin); print(" ".join(r["name"] for r in j), j[1]["sections"][1]["query"])')" \
+  "tracking changes logons utilization retention quality changes since \$from until \$to | count by server"
 r=$(api "$RD" "/api/v1/report?name=changes")
 check "API: a Reader may not run reports (403)" eq "$(tail -n1 <<<"$r")" 403
 r=$(api "$EU" "/api/v1/report?name=changes")

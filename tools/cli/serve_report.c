@@ -2,6 +2,7 @@
  *
  *   GET /api/v1/report?name=NAME&format=html|csv|json&from=T&to=T&ip=|mac=|host=|user=
  *       [&where=FILTER][&at_seq=N]                                   (permission: audit)
+ *   GET /api/v1/reports    the definitions: names, titles, sections with their queries (read)
  *
  * The report runs on the request's read transaction (one snapshot), completely, before the first
  * byte is sent: a wrong parameter or query is a 400 with the message, never a half report.
@@ -78,9 +79,75 @@ static int h_report(void *ctx, ipl_api_req *rq)
     return ipl_api_end(rq);
 }
 
+/* A JSON string into the response (the definitions are static text). */
+static void jstr(ipl_api_req *rq, const char *s)
+{
+    char buf[8192];
+    if (!s) {
+        ipl_api_write(rq, "null", 4);
+        return;
+    }
+    size_t n = ipl_json_escape(s, strlen(s), buf, sizeof buf);
+    ipl_api_write(rq, "\"", 1);
+    ipl_api_write(rq, buf, n < sizeof buf ? n : sizeof buf - 1);
+    ipl_api_write(rq, "\"", 1);
+}
+
+static void jkey(ipl_api_req *rq, const char *k, const char *v, int first)
+{
+    if (!first)
+        ipl_api_write(rq, ",", 1);
+    jstr(rq, k);
+    ipl_api_write(rq, ":", 1);
+    jstr(rq, v);
+}
+
+/* GET /api/v1/reports: the definitions (what the console lists), no data (permission read). */
+static int h_reports(void *ctx, ipl_api_req *rq)
+{
+    (void)ctx;
+    ipl_api_begin(rq, "application/json");
+    ipl_api_write(rq, "[", 1);
+    for (size_t i = 0; i < ipl_report_count(); i++) {
+        const ipl_report_def *r = ipl_report_at(i);
+        ipl_api_write(rq, i ? ",\n{" : "\n{", i ? 3 : 2);
+        jkey(rq, "name", r->name, 1);
+        jkey(rq, "title", r->title, 0);
+        jkey(rq, "about", r->about, 0);
+        jkey(rq, "subjects", r->subjects, 0);
+        jkey(rq, "default_from", r->default_from, 0);
+        ipl_api_write(rq, ",\"sections\":[", 13);
+        for (size_t j = 0; j < r->nsections; j++) {
+            const ipl_report_section *sd = &r->sections[j];
+            char q[4096];
+            snprintf(q, sizeof q, "%s%s%s", sd->source, *sd->stages ? " " : "", sd->stages);
+            ipl_api_write(rq, j ? ",{" : "{", j ? 2 : 1);
+            jkey(rq, "title", sd->title, 1);
+            jkey(rq, "view", ipl_report_view_name(sd->view), 0);
+            jkey(rq, "query", q, 0);
+            jkey(rq, "needs", sd->needs, 0);
+            jkey(rq, "note", sd->note, 0);
+            if (sd->filterable)
+                ipl_api_write(rq, ",\"filterable\":true", 18);
+            else
+                ipl_api_write(rq, ",\"filterable\":false", 19);
+            ipl_api_write(rq, "}", 1);
+        }
+        ipl_api_write(rq, "]}", 2);
+    }
+    ipl_api_write(rq, "\n]\n", 3);
+    return ipl_api_end(rq);
+}
+
 int serve_routes_report(struct ipl_server *s, ipl_store *st, ipl_diag *d)
 {
     (void)st;
-    static const ipl_api_route route = {"GET", "/api/v1/report", IPL_PERM_AUDIT, h_report, NULL, 0};
-    return ipl_server_route(s, &route, d);
+    static const ipl_api_route routes[] = {
+        {"GET", "/api/v1/report", IPL_PERM_AUDIT, h_report, NULL, 0},
+        {"GET", "/api/v1/reports", IPL_PERM_READ, h_reports, NULL, 0},
+    };
+    int err = IPL_OK;
+    for (size_t i = 0; !err && i < sizeof routes / sizeof routes[0]; i++)
+        err = ipl_server_route(s, &routes[i], d);
+    return err;
 }
