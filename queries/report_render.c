@@ -221,6 +221,7 @@ static const char *const css =
     "table{border-collapse:collapse;margin:8px 0;font-size:12.5px}"
     "th,td{border:1px solid #d5d9e2;padding:3px 7px;text-align:left;vertical-align:top}"
     "th{background:#eef1f6}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.t{white-space:nowrap}.tw{overflow-x:auto}"
     "table.meta th{width:170px}code,pre{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}"
     "pre{background:#f5f6f9;border:1px solid #e1e4ea;padding:6px 8px;white-space:pre-wrap;"
     "word-break:break-all}"
@@ -232,7 +233,9 @@ static const char *const css =
     "nav ol{columns:2;font-size:13px}.gaps{font-size:12px;color:#4a5263}"
     "@media print{body{margin:0;max-width:none;font-size:11px}nav{display:none}"
     "section{break-inside:avoid-page}h2{break-after:avoid}thead{display:table-header-group}"
-    "tr{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit;text-decoration:none}}";
+    "tr{break-inside:avoid}pre{white-space:pre-wrap}a{color:inherit;text-decoration:none}"
+    ".tw{overflow:visible}table{font-size:8.5px}td,th{padding:1px 3px}td.t{white-space:normal}"
+    "td{word-break:break-word}}";
 
 static const char *const palette[IPL_REPORT_CHART_SERIES] = {
     "#3366cc", "#dc3912", "#ff9900", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00"};
@@ -247,6 +250,14 @@ static int is_num_col(const rpt_sec *s, size_t c)
     return s->cols[c].type == IPL_COL_NUM;
 }
 
+/* A timestamp as the query language writes them (2024-05-06T07:58:02[.ffffff]Z): kept on one
+ * line on screen. */
+static int is_time_text(const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    return n >= 20 && n <= 27 && v[4] == '-' && v[10] == 'T' && v[n - 1] == 'Z';
+}
+
 static void html_table(const ipl_report *r, const rpt_sec *s, wr *o)
 {
     size_t shown = s->nrows < r->html_rows ? s->nrows : r->html_rows;
@@ -254,7 +265,7 @@ static void html_table(const ipl_report *r, const rpt_sec *s, wr *o)
         puts_(o, "<p class=\"note\">No rows.</p>\n");
         return;
     }
-    puts_(o, "<table><thead><tr>");
+    puts_(o, "<div class=\"tw\"><table><thead><tr>");
     for (size_t c = 0; c < s->ncols; c++) {
         puts_(o, "<th>");
         esc(o, s->cols[c].name);
@@ -264,16 +275,18 @@ static void html_table(const ipl_report *r, const rpt_sec *s, wr *o)
     for (size_t j = 0; j < shown && !o->err; j++) {
         puts_(o, "<tr>");
         for (size_t c = 0; c < s->ncols; c++) {
-            puts_(o, is_num_col(s, c) ? "<td class=\"n\">" : "<td>");
-            esc(o, cell(s, j, c));
+            const char *v = cell(s, j, c);
+            puts_(o, is_num_col(s, c) ? "<td class=\"n\">" : is_time_text(v) ? "<td class=\"t\">" : "<td>");
+            esc(o, v);
             puts_(o, "</td>");
         }
         puts_(o, "</tr>\n");
     }
-    puts_(o, "</tbody></table>\n");
+    puts_(o, "</tbody></table></div>\n");
     if (shown < s->nrows)
-        putf(o, "<p class=\"more\">%zu more rows not shown here (%zu of %zu): the CSV and JSON "
-             "formats of this report have every row.</p>\n", s->nrows - shown, shown, s->nrows);
+        putf(o, "<p class=\"more\">%zu more row%s not shown here (%zu of %zu): the CSV and JSON "
+             "formats of this report have every row.</p>\n", s->nrows - shown,
+             s->nrows - shown == 1 ? "" : "s", shown, s->nrows);
 }
 
 static void html_figures(const rpt_sec *s, wr *o)
@@ -607,7 +620,7 @@ static void render_html(const ipl_report *r, wr *o)
     for (size_t i = 0; i < r->def->nsections; i++) {
         if (r->sec[i].skipped)
             continue;
-        putf(o, "<li><a href=\"#s%zu\">", i + 1);
+        putf(o, "<li value=\"%zu\"><a href=\"#s%zu\">", i + 1, i + 1);
         esc(o, r->sec[i].def->title);
         putf(o, "</a> (%zu row%s)</li>\n", r->sec[i].nrows, r->sec[i].nrows == 1 ? "" : "s");
     }
