@@ -315,7 +315,8 @@ int ipl_report_run(ipl_report **out, const ipl_report_def *def, ipl_rtxn *t,
                 err = ipl_diag_set(d, IPL_EINVAL, "parameter '%s' is given twice", n);
                 goto out;
             }
-        int used = strcmp(n, "from") == 0 || strcmp(n, "to") == 0;
+        int used = strcmp(n, "from") == 0 || strcmp(n, "to") == 0 ||
+                   (o->where && names_param(o->where, n));
         for (size_t s = 0; !used && s < def->nsections; s++)
             used = sec_names(&def->sections[s], n);
         if (!used) {

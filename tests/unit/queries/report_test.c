@@ -289,6 +289,11 @@ static void test_errors(void)
     CHECK_INT(run(&r, "changes", NULL, "user = \"a|b\"", 0, 0, &d), IPL_OK);
     CHECK_STR(ipl_report_value(r, 0, 0, "count"), "0");
     ipl_report_free(r);
+    /* a parameter the filter names is a parameter of the report */
+    const char *who[] = {"who=CONTOSO\\adm-carol", "from=2024-05-01", "to=2024-05-31", NULL};
+    CHECK_INT(run(&r, "changes", who, "user = $who", 0, 0, &d), IPL_OK);
+    CHECK_STR(ipl_report_value(r, 0, 0, "count"), "2");
+    ipl_report_free(r);
     CHECK_INT(run(&r, "changes", NULL, "nosuchfield = 1", 0, 0, &d), IPL_EINVAL);
     CHECK(strstr(d.msg, "unknown field 'nosuchfield'") != NULL);
     /* no silent truncation: over the row cap is an error naming the section */
