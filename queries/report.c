@@ -260,6 +260,7 @@ static void digest(ipl_report *r)
         hash_str(&h, r->pvals[i]);
     }
     hash_str(&h, r->where);
+    hash_str(&h, r->tz_name);
     for (size_t i = 0; i < r->def->nsections; i++) {
         const rpt_sec *s = &r->sec[i];
         hash_str(&h, s->skipped ? "skipped" : s->query);
@@ -352,6 +353,10 @@ int ipl_report_run(ipl_report **out, const ipl_report_def *def, ipl_rtxn *t,
             goto out;
         }
     r->nparams = np;
+    if (o->tz_name && !(r->tz_name = adup(r, o->tz_name))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto out;
+    }
     if (o->where) {
         if ((err = check_where(o->where, d)))
             goto out;

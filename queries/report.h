@@ -79,6 +79,7 @@ int ipl_report_format_parse(const char *s, ipl_report_format *f);   /* IPL_OK / 
 typedef struct ipl_report_opts {
     int64_t             now;        /* µs: generated-at and what relative times count from */
     const ipl_tz       *tz;         /* times without an offset; NULL = UTC */
+    const char         *tz_name;    /* its name, recorded in the report (NULL = UTC) */
     const ipl_ql_param *params;     /* from, to, the subject and any $name of a section */
     size_t              nparams;
     const char         *where;      /* filter for the filterable sections, or NULL */

@@ -29,6 +29,7 @@ struct ipl_report {
     size_t       nparams;
     const char **pnames, **pvals;   /* every parameter, defaults filled, sorted by name */
     const char  *where;
+    const char  *tz_name;           /* NULL: UTC */
     uint64_t     last_seq;
     char         chain[65], digest[65];
     size_t       html_rows;

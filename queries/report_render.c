@@ -209,6 +209,10 @@ static void regen_cmd(const ipl_report *r, wr *o)
         puts_(o, " --where ");
         shell_word(o, r->where);
     }
+    if (r->tz_name) {
+        puts_(o, " --tz ");
+        shell_word(o, r->tz_name);
+    }
 }
 
 /* ---- HTML ------------------------------------------------------------------------------------ */
@@ -606,6 +610,11 @@ static void render_html(const ipl_report *r, wr *o)
         esc(o, r->where);
         puts_(o, "</code></td></tr>\n");
     }
+    if (r->tz_name) {
+        puts_(o, "<tr><th>Zone of times without an offset</th><td>");
+        esc(o, r->tz_name);
+        puts_(o, "</td></tr>\n");
+    }
     putf(o, "<tr><th>Store position</th><td>event %llu</td></tr>\n"
          "<tr><th>Chain head at that position</th><td><code>%s</code></td></tr>\n"
          "<tr><th>Content digest</th><td><code>%s</code> (SHA-256 of the queries, parameters and "
@@ -692,6 +701,8 @@ static void render_csv(const ipl_report *r, wr *o)
     }
     if (r->where)
         csv_meta(o, "where", r->where);
+    if (r->tz_name)
+        csv_meta(o, "tz", r->tz_name);
     for (size_t i = 0; i < r->def->nsections; i++) {
         if (r->sec[i].skipped)
             continue;
@@ -751,6 +762,8 @@ static void render_json(const ipl_report *r, wr *o)
     json_params(o, (const char *const *)r->pnames, (const char *const *)r->pvals, r->nparams);
     puts_(o, ",\"where\":");
     json_str(o, r->where);
+    puts_(o, ",\"tz\":");
+    json_str(o, r->tz_name);
     putf(o, ",\"store\":{\"last_seq\":%llu,\"chain_head\":\"%s\"},\"digest\":\"%s\",\n"
          "\"sections\":[", (unsigned long long)r->last_seq, r->chain, r->digest);
     for (size_t i = 0; i < r->def->nsections && !o->err; i++) {

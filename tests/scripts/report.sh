@@ -209,6 +209,10 @@ done
 regen=$(sed -n 's/.*<tr><th>Regenerate<\/th><td><code>\(.*\)<\/code>.*/\1/p' a.html)
 check "the HTML shows the command that rebuilds it" eq "$regen" \
   "ipledger report changes --at-seq $SEQ --now $NOW --from $FROM --to $TO"
+R changes --from '2024-05-01 02:00' --tz Europe/Berlin --format html > tz.html
+regen=$(sed -n 's/.*<tr><th>Regenerate<\/th><td><code>\(.*\)<\/code>.*/\1/p' tz.html)
+check "  with the zone of times without an offset" eq "$regen" \
+  "ipledger report changes --at-seq $SEQ --now $NOW --from &#39;2024-05-01 02:00&#39; --to now --tz Europe/Berlin"
 "$IPL" hold add --store st --user 'CONTOSO\someone' --reason 'case 42' > /dev/null
 out=$(R changes --from $FROM --to $TO --at-seq "$SEQ" 2>&1); rc=$?
 check "after a new event, --at-seq $SEQ is refused" eq "$rc" 2

@@ -163,6 +163,7 @@ int cmd_report(int argc, char **argv)
         ro.html_rows = v;
     }
     ro.tz = tz;
+    ro.tz_name = tzname;
     ro.params = params;
     ro.nparams = np;
     ro.where = ipl_arg(&a, "where");
