@@ -527,6 +527,13 @@ static const ql_col track_cols_def[] = {
 int ipl_ql_fields(int track, ipl_ql_name_fn fn, void *ctx)
 {
     int err = IPL_OK;
+    if (track == 2 || track == 3) {      /* quarantine, utilization (ql_vsrc.c) */
+        const ql_col *c = track == 2 ? ql_quarantine_cols : ql_util_cols;
+        size_t n = track == 2 ? ql_nquarantine_cols : ql_nutil_cols;
+        for (size_t i = 0; i < n && !err; i++)
+            err = fn(ctx, c[i].name, ql_type_name(c[i].type));
+        return err;
+    }
     if (track) {
         for (size_t i = 0; i < sizeof track_cols_def / sizeof track_cols_def[0] && !err; i++)
             err = fn(ctx, track_cols_def[i].name, ql_type_name(track_cols_def[i].type));

@@ -94,6 +94,30 @@ static void test_utilization(void)
     CHECK(strstr(run("utilization every 1s since 2024-01-01 until 2024-05-01"), "more than 10000 steps") != NULL);
 }
 
+static int name_cat(void *ctx, const char *name, const char *type)
+{
+    char *b = ctx;
+    size_t n = strlen(b);
+    snprintf(b + n, 512 - n, "%s%s:%s", n ? " " : "", name, type);
+    return 0;
+}
+
+static void test_fields(void)
+{
+    char b[512] = "";
+    ipl_ql_fields(2, name_cat, b);
+    CHECK_STR(b, "qseq:number time:time source:string line:number offset:number reason:string "
+                 "raw:string");
+    b[0] = '\0';
+    ipl_ql_fields(3, name_cat, b);
+    CHECK_STR(b, "time:time type:string space:string object:string size:attribute "
+                 "used:attribute leased:number pct:attribute low:attribute high:attribute "
+                 "state:string");
+    b[0] = '\0';
+    ipl_ql_sources(name_cat, b);
+    CHECK(strstr(b, "quarantine:") && strstr(b, "utilization:[every STEP]"));
+}
+
 static int64_t fixed_clock(void)
 {
     int64_t t = 0;
@@ -131,6 +155,7 @@ int main(void)
     }
     RUN(test_quarantine);
     RUN(test_utilization);
+    RUN(test_fields);
     ipl_store_close(st);
     nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
