@@ -395,7 +395,7 @@ static void group_label(const rpt_sec *s, size_t tcol, size_t j, char *buf, size
         snprintf(buf, n, "%s", s->cols[s->ncols - 1].name);
 }
 
-static void html_line(const ipl_report *r, const rpt_sec *s, wr *o)
+static void html_line(const rpt_sec *s, wr *o)
 {
     size_t tcol = SIZE_MAX;
     for (size_t c = 0; c < s->ncols; c++)
@@ -557,7 +557,6 @@ out:
     free(ts);
     free(sid);
     free(ser);
-    (void)r;
 }
 
 static void html_params(const char *const *names, const char *const *vals, size_t n, wr *o)
@@ -659,7 +658,7 @@ static void render_html(const ipl_report *r, wr *o)
             html_table(r, s, o);
             break;
         case IPL_RV_LINE:
-            html_line(r, s, o);
+            html_line(s, o);
             html_table(r, s, o);
             break;
         default:
