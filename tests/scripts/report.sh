@@ -73,8 +73,8 @@ PY
 cat > check_csv.py <<'PY'
 import csv, sys
 raw = open(sys.argv[1], newline="", encoding="utf-8").read()
-if "\n" in raw.replace("\r\n", "") and '"' not in raw: print("a bare LF"); sys.exit()
-rows = list(csv.reader(raw.splitlines(True) and open(sys.argv[1], newline="", encoding="utf-8")))
+if not raw.endswith("\r\n"): print("not CRLF-terminated"); sys.exit()
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
 blocks, cur, errs = [], None, []
 for r in rows:
     if not r: cur = None; continue
