@@ -84,7 +84,8 @@ typedef struct ipl_ql_stats {
 } ipl_ql_stats;
 void ipl_ql_stats_get(const ipl_ql *q, ipl_ql_stats *s);
 
-/* Field names of a source ("events" and the kind families, or "track"), one per call of fn. */
+/* Field names of a source, one per call of fn: track 0 events and the kind families, 1 track
+ * rows, 2 quarantine rows, 3 utilization rows. */
 typedef int (*ipl_ql_name_fn)(void *ctx, const char *name, const char *type);
 int ipl_ql_fields(int track, ipl_ql_name_fn fn, void *ctx);
 /* Source names with the kinds they read ("leases" -> "lease.*"). */

@@ -547,6 +547,8 @@ static int scan_track(ql_exec *x)
     uint8_t (*ips)[16] = NULL;
     ipl_ixcur *c = NULL;
     int err = IPL_OK;
+    if (q->track_by >= QL_SRC_QUARANTINE)
+        return ql_scan_vsrc(x);
     ipl_arena_init(&a, (size_t)64 << 20);
     if (!q->track_isrange) {
         err = ipl_track(x->t, (ipl_index)q->track_by, q->track_value, &o, track_row, &tc, &a, x->d);

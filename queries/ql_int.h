@@ -291,6 +291,7 @@ struct ipl_ql {
     ql_range    track_range;   /* ip range for track ip in CIDR */
     int         track_isrange;
     const char *track_value;   /* canonical text */
+    int64_t     vsrc_step;     /* utilization every STEP (µs); 0: one row per object */
     int64_t     from, to;      /* the time window: clauses and top-level time leaves */
     int         has_window, at_instant;
     ql_expr    *where;         /* the source's filter (head where + a leading where stage) */
@@ -414,6 +415,17 @@ struct ql_exec {
 };
 
 int  ql_exec_ops(ql_exec *x, ipl_diag *d);          /* builds the operator chain */
+
+/* Value-row sources other than track (ql_vsrc.c). They reuse track's plan (q->track = 1: no index
+ * choice, rows filtered by the where clause) with track_by naming the source. */
+#define QL_SRC_QUARANTINE  100     /* the quarantine: lines that could not be parsed */
+#define QL_SRC_UTILIZATION 101     /* address-space utilization of blocks, subnets, ranges */
+#define QL_VSRC_MAX_STEPS  10000   /* points of one `utilization every` series */
+extern const ql_col ql_quarantine_cols[];
+extern const size_t ql_nquarantine_cols;
+extern const ql_col ql_util_cols[];
+extern const size_t ql_nutil_cols;
+int  ql_scan_vsrc(ql_exec *x);
 void ql_exec_ops_release(ql_exec *x);
 int  ql_push(ql_exec *x, ql_op *op, const ql_row *r);   /* into op, honouring done */
 int  ql_finish_all(ql_exec *x);

@@ -528,6 +528,13 @@ static const ql_col track_cols_def[] = {
 int ipl_ql_fields(int track, ipl_ql_name_fn fn, void *ctx)
 {
     int err = IPL_OK;
+    if (track == 2 || track == 3) {      /* quarantine, utilization (ql_vsrc.c) */
+        const ql_col *c = track == 2 ? ql_quarantine_cols : ql_util_cols;
+        size_t n = track == 2 ? ql_nquarantine_cols : ql_nutil_cols;
+        for (size_t i = 0; i < n && !err; i++)
+            err = fn(ctx, c[i].name, ql_type_name(c[i].type));
+        return err;
+    }
     if (track) {
         for (size_t i = 0; i < sizeof track_cols_def / sizeof track_cols_def[0] && !err; i++)
             err = fn(ctx, track_cols_def[i].name, ql_type_name(track_cols_def[i].type));
@@ -551,6 +558,10 @@ int ipl_ql_sources(ipl_ql_name_fn fn, void *ctx)
         err = fn(ctx, ql_families[i].name, ql_families[i].glob);
     if (!err)
         err = fn(ctx, "track", "ip|mac|host|user VALUE: IP -> lease chunks -> device -> users");
+    if (!err)
+        err = fn(ctx, "quarantine", "lines that could not be parsed: source, line, reason, raw");
+    if (!err)
+        err = fn(ctx, "utilization", "[every STEP]: blocks, subnets, ranges: size, used, percent, state");
     return err;
 }
 
@@ -579,6 +590,37 @@ static int source(pstate *p)
                 ql_kind_glob(ql_families[i].glob, strlen(ql_families[i].glob), q->kinds);
             return next(p);
         }
+    if (is_kw(&p->tok, "quarantine") || is_kw(&p->tok, "utilization")) {
+        int quar = is_kw(&p->tok, "quarantine");
+        q->track = 1;
+        q->src.events = 0;
+        q->track_by = quar ? QL_SRC_QUARANTINE : QL_SRC_UTILIZATION;
+        q->source_name = quar ? "quarantine" : "utilization";
+        q->src.cols = (ql_col *)(quar ? ql_quarantine_cols : ql_util_cols);
+        q->src.ncols = quar ? ql_nquarantine_cols : ql_nutil_cols;
+        if ((err = next(p)))
+            return err;
+        if (quar || !is_kw(&p->tok, "every"))
+            return IPL_OK;
+        /* utilization every STEP: one row per object and step of the window */
+        ql_lit l;
+        int64_t w = 0;
+        char buf[40];
+        ipl_diag td = {0};
+        if ((err = next(p)) || (err = value(p, &l, "'every'")))
+            return err;
+        int ok = l.len > 0 && l.len <= 20 && l.text[0] != '-' && l.text[0] != '+';
+        if (ok) {
+            snprintf(buf, sizeof buf, "+%s", l.text);
+            ok = ipl_time_parse_relative(buf, strlen(buf), 0, &w, &td) == IPL_OK && w > 0;
+        }
+        if (!ok)
+            return ql_error_at(q, p->d, IPL_EINVAL, l.line, l.col,
+                               "expected a step like 1h, 1d or 1w after 'every', found '%.40s'",
+                               l.text);
+        q->vsrc_step = w;
+        return IPL_OK;
+    }
     if (!is_kw(&p->tok, "track")) {
         int k = ipl_kind_parse(p->tok.val, p->tok.vlen);
         if (k <= 0) {
@@ -587,7 +629,7 @@ static int source(pstate *p)
             for (size_t i = 0; i < ql_nfamilies; i++)
                 o += (size_t)snprintf(list + o, sizeof list - o, "%s, ", ql_families[i].name);
             return ql_error_at(q, p->d, IPL_EINVAL, p->tok.line, p->tok.col,
-                               "unknown source %s; sources: %strack, a kind name "
+                               "unknown source %s; sources: %strack, quarantine, utilization, a kind name "
                                "(lease.assign) or a quoted kind pattern (\"lease.v6.*\")",
                                describe(&p->tok, b, sizeof b), list);
         }

@@ -642,6 +642,10 @@ static void access_text(const ipl_ql *q, char *buf, size_t n)
     size_t o = 0;
     o += (size_t)snprintf(buf, n, "%s", ql_node_name(q->access));
     const ql_cand *c = q->chosen;
+    if (q->access == QN_TRACK && q->track_by >= QL_SRC_QUARANTINE) {
+        snprintf(buf, n, "scan %s", q->source_name);
+        return;
+    }
     if (q->access == QN_TRACK) {
         static const char *const by[] = {"ip", "mac", "host", "user"};
         snprintf(buf + o, n - o, " %s %s", by[q->track_by < 4 ? q->track_by : 0], q->track_value);
@@ -694,7 +698,9 @@ int ipl_ql_explain(const ipl_ql *q, ipl_write_fn w, void *wctx)
     }
     text[o] = '\0';
     wr(&b, "query:   %s\n", text);
-    if (q->track) {
+    if (q->track && q->track_by >= QL_SRC_QUARANTINE) {
+        wr(&b, "source:  %s\n", q->source_name);
+    } else if (q->track) {
         static const char *const by[] = {"ip", "mac", "host", "user"};
         wr(&b, "source:  track %s %s\n", by[q->track_by < 4 ? q->track_by : 0], q->track_value);
     } else {

@@ -132,6 +132,10 @@ int cmd_query(int argc, char **argv)
         ipl_ql_fields(0, print_name, NULL);
         printf("\nfields of track rows:\n");
         ipl_ql_fields(1, print_name, NULL);
+        printf("\nfields of quarantine rows:\n");
+        ipl_ql_fields(2, print_name, NULL);
+        printf("\nfields of utilization rows:\n");
+        ipl_ql_fields(3, print_name, NULL);
         return 0;
     }
     ipl_out_format f;

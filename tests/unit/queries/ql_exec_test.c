@@ -460,7 +460,8 @@ static void test_errors(void)
       "               ^");
     Q("frobs",
       "error: query:1:1: unknown source 'frobs'; sources: events, leases, logons, logoffs, auth, "
-      "radius, changes, purges, dns, servers, conflicts, track, a kind name (lease.assign) or a quoted kind "
+      "radius, changes, purges, dns, servers, conflicts, track, quarantine, utilization, a kind name "
+      "(lease.assign) or a quoted kind "
       "pattern (\"lease.v6.*\")\n"
       "  frobs\n"
       "  ^");
