@@ -166,12 +166,18 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
     X(IPL_A_SPAN,        104, "span",        0)         \
     X(IPL_A_CHAIN_BEFORE, 105, "chain.before", 0)       \
     X(IPL_A_CHAIN_AFTER, 106, "chain.after", 0)         \
-    X(IPL_A_ORIGIN,      107, "origin",      0)
+    X(IPL_A_ORIGIN,      107, "origin",      0)         \
+    X(IPL_A_PREV_STATUS, 108, "previous_status", 1)     \
+    X(IPL_A_SINCE,       109, "since",       0)         \
+    X(IPL_A_CHECK,       110, "check",       1)         \
+    X(IPL_A_WATCHED,     111, "watched_source", 0)
 /* Attribute numbers 40-127 are reserved in blocks for the format families being added:
  *   40-49 syslog + ISC dhcpd   50-59 Kea   60-79 Windows Security + DHCP config events
  *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo
  *   (100-107 retention: a purge's counts per kind/source/hold, record bytes, time span, chain
- *   heads before and after; "origin" = source#line of an event re-imported from an export) */
+ *   heads before and after; "origin" = source#line of an event re-imported from an export)
+ *   (108-115 inventory: server.status's previous status, since (ISO 8601), the check that saw
+ *   it (passive, quarantine, dns, tcp, kea) and the source watched by a passive check) */
 
 enum ipl_attr_key {
     IPL_A_NONE = 0,

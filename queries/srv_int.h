@@ -1,0 +1,17 @@
+/* queries/srv_int.h — what the srv_*.c files share (not part of the public interface). */
+#ifndef IPL_SRV_INT_H
+#define IPL_SRV_INT_H
+
+#include "queries/srv.h"
+
+#define IPL_SRV_NS_META   "srv.meta"
+#define IPL_SRV_NS_SUM    "srv.sum"
+#define IPL_SRV_NS_SRC    "srv.src"
+#define IPL_SRV_NS_SERVER "srv.server"
+#define IPL_SRV_NS_STATE  "srv.state"
+
+/* The summaries of a namespace (owned arrays of owned entries; free each, then the arrays). */
+int ipl_srv__sums_load(ipl_rtxn *t, const char *ns, ipl_srv_sum ***sum, char ***name, size_t *n,
+                       ipl_diag *d);
+
+#endif
