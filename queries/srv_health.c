@@ -5,7 +5,8 @@
  * Rhythm = the pct-th percentile of the gaps between consecutive events (srv_sum.c's histogram),
  * at least floor_us; default_us when fewer than 5 gaps are known. Silent = now - last event >
  * factor x rhythm. Degraded = at least `burst` lines quarantined in the last window (a source),
- * or a source of the server degraded. A server with an active probe shows the worse of the
+ * or a source of the server degraded (which overrides silent: lines do arrive). Source rows are
+ * reported, never recorded (rotated files fall silent by design). A server with an active probe shows the worse of the
  * passive and the probe state (order: unknown < running < degraded < silent < not reachable).
  *
  * Recorded states (kv srv.state, JSON {"state","since","detail"}) make transitions happen once:
@@ -233,6 +234,7 @@ static uint64_t q_of(const qcount *c, const char *source)
 
 static int worse(ipl_srv_state a, ipl_srv_state b) { return (int)a > (int)b; }
 
+
 typedef struct row {
     ipl_srv_health h;
     char           key[IPL_SRV_FEED_MAX + 16];
@@ -334,7 +336,9 @@ int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record
                      (unsigned long long)h->quarantined, w);
         }
         snprintf(r->key, sizeof r->key, "source:%.*s", IPL_SRV_FEED_MAX - 1, nm);
-        if ((err = settle(t, b, r, o, record, &nchg, &nput, d)))
+        /* a source's own state is reported, not recorded: rotated files fall silent by design;
+         * its quarantine burst is recorded through the server it feeds */
+        if ((err = settle(t, b, r, o, 0, &nchg, &nput, d)))
             goto out;
         if (fn && (err = fn(ctx, h)))
             goto out;
@@ -353,8 +357,8 @@ int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record
         for (uint32_t k = 0; s->sum && k < s->sum->nfeeds; k++)
             for (size_t x = 0; x < nrows; x++)
                 if (strcmp(srows[x].h.name, s->sum->feeds[k]) == 0 &&
-                    srows[x].h.state == IPL_SRV_DEGRADED && worse(IPL_SRV_DEGRADED, h->state) &&
-                    h->state != IPL_SRV_UNKNOWN) {
+                    srows[x].h.state == IPL_SRV_DEGRADED && h->state != IPL_SRV_UNKNOWN) {
+                    /* lines arrive but do not parse: degraded, also when nothing parsed lately */
                     h->state = IPL_SRV_DEGRADED;
                     h->check = "quarantine";
                     snprintf(h->detail, sizeof h->detail, "source '%.100s': %.120s",

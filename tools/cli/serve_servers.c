@@ -571,9 +571,17 @@ static int h_delete(void *arg, ipl_api_req *r)
     return reply_json(r, out);
 }
 
+/* evdns logs a line for each failed nameserver: the probe's result already says it */
+static void evdns_quiet(int is_warning, const char *msg)
+{
+    (void)is_warning;
+    (void)msg;
+}
+
 int serve_routes_servers(struct ipl_server *s, ipl_store *st, ipl_diag *d)
 {
     srvctx *c = &ctx0;
+    evdns_set_log_fn(evdns_quiet);
     (void)st;
     memset(c, 0, sizeof *c);
     c->s = s;
