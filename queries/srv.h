@@ -76,7 +76,7 @@ typedef struct ipl_srv_sum {
     uint64_t ngaps;
     uint32_t gap[IPL_SRV_GAPB];
     uint32_t nfeeds, nscopes;
-    uint64_t feeds_more, scopes_more; /* names that did not fit */
+    uint64_t feeds_more, scopes_more; /* > 0: more names were seen than fit (not a count) */
     char     formats[64];           /* parser formats seen, comma separated */
     char     feeds[IPL_SRV_FEEDS][IPL_SRV_FEED_MAX];   /* sources (of a server) or servers */
     char     scopes[IPL_SRV_SCOPES][IPL_SRV_SCOPE_MAX]; /* scope / subnet_prefix / subnet_id */

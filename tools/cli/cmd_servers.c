@@ -131,8 +131,7 @@ int srv_list_rows(const ipl_srv_view *v, int64_t at, ipl_out *o)
                 w += (size_t)snprintf(feeds + w, sizeof feeds - w, "%s%s", k ? " " : "",
                                       m->feeds[k]);
             if (m->feeds_more && w < sizeof feeds)
-                snprintf(feeds + w, sizeof feeds - w, " (+%llu)",
-                         (unsigned long long)m->feeds_more);
+                snprintf(feeds + w, sizeof feeds - w, " (and more)");
         }
         const char *vals[] = {s->name, ty, s->vendor, s->formats, managed_str(s), s->owner, ev,
                               m ? fi : NULL, m ? la : NULL, r24, rs, feeds};
@@ -183,6 +182,8 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
         cJSON *src = cJSON_AddArrayToObject(j, "sources");
         for (uint32_t k = 0; k < m->nfeeds; k++)
             cJSON_AddItemToArray(src, cJSON_CreateString(m->feeds[k]));
+        if (m->feeds_more)
+            cJSON_AddBoolToObject(j, "more_sources", 1);
         int64_t rh = ipl_srv_gap_pct(m->gap, 95, 5);
         cJSON_AddNumberToObject(j, "rhythm_seconds", (double)(rh / IPL_US_PER_SEC));
     }
@@ -226,7 +227,7 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
         cJSON_AddItemToArray(scopes, sc);
     }
     if (m && m->scopes_more)
-        cJSON_AddNumberToObject(j, "scopes_not_listed", (double)m->scopes_more);
+        cJSON_AddBoolToObject(j, "more_scopes", 1);
     ipl_asm_view_free(av);
     return j;
 }
