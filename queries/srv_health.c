@@ -282,10 +282,11 @@ int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record
     row *srows = NULL;
     qcount qc = {NULL, NULL, 0, 0, o->at - o->window_us, o->at};
     uint64_t nchg = 0, nput = 0;
-    int err;
+    int err, lk = -1;
     if (changes)
         *changes = 0;
-    if ((err = ipl_srv_update(st, NULL, d)) || (err = ipl_rtxn_begin(st, &t, d)) ||
+    if ((err = ipl_srv_update(st, NULL, d)) || (record && (err = ipl_srv__lock(st, &lk, d))) ||
+        (err = ipl_rtxn_begin(st, &t, d)) ||
         (err = ipl_srv_view_load(t, &v, d)) || (err = ipl_batch_new(&b)))
         goto out;
     if ((err = ipl_store_quarantine(t, NULL, q_fn, &qc, d))) {
@@ -391,6 +392,7 @@ int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record
         *changes = nchg;
 out:
     ipl_rtxn_end(t);
+    ipl_srv__unlock(lk);
     ipl_batch_free(b);
     ipl_srv_view_free(v);
     free(srows);

@@ -14,4 +14,10 @@
 int ipl_srv__sums_load(ipl_rtxn *t, const char *ns, ipl_srv_sum ***sum, char ***name, size_t *n,
                        ipl_diag *d);
 
+/* The inventory's writer lock: srv.lock in the store directory (flock) plus a process mutex, held
+ * from a read that decides a write to its commit (manual entries, the summary pass, recorded
+ * states). Not recursive. */
+int  ipl_srv__lock(ipl_store *st, int *fd, ipl_diag *d);
+void ipl_srv__unlock(int fd);      /* fd < 0: nothing */
+
 #endif

@@ -7,7 +7,8 @@
  *    "owner":"netops","description":"...","fields":{"site":"ams"},"groups":["core"],
  *    "probe":"dns","probe_name":"probe.test"}
  * Mutations are serialised by an exclusive lock file in the store directory (srv.lock, flock)
- * held from the validation read to the commit, so two processes never add the same name.
+ * held from the validation read to the commit, so two processes never add the same name; the
+ * summary pass and the recording health check hold the same lock (srv_sum.c, srv_health.c).
  */
 #include "queries/srv_int.h"
 
@@ -91,7 +92,7 @@ int ipl_srv_addr_split(const char *s, char *host, size_t hostcap, int *port, int
 
 static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int lock(ipl_store *st, int *fd, ipl_diag *d)
+int ipl_srv__lock(ipl_store *st, int *fd, ipl_diag *d)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/srv.lock", ipl_store_dir(st));
@@ -108,7 +109,7 @@ static int lock(ipl_store *st, int *fd, ipl_diag *d)
     return IPL_OK;
 }
 
-static void unlock(int fd)
+void ipl_srv__unlock(int fd)
 {
     if (fd >= 0) {
         flock(fd, LOCK_UN);
@@ -278,7 +279,7 @@ int ipl_srv_apply(ipl_store *st, const ipl_srv_actor *a, const ipl_srv_change *c
                             IPL_SRV_NAME_MAX);
     if (c->action < IPL_SRV_ADD || c->action > IPL_SRV_REMOVE)
         return ipl_diag_set(d, IPL_EINVAL, "server '%s': unknown action", c->name);
-    if ((err = lock(st, &fd, d)) || (err = ipl_rtxn_begin(st, &t, d)))
+    if ((err = ipl_srv__lock(st, &fd, d)) || (err = ipl_rtxn_begin(st, &t, d)))
         goto out;
     const void *v;
     size_t vn;
@@ -362,7 +363,7 @@ int ipl_srv_apply(ipl_store *st, const ipl_srv_actor *a, const ipl_srv_change *c
     }
 out:
     ipl_rtxn_end(t);
-    unlock(fd);
+    ipl_srv__unlock(fd);
     ipl_batch_free(b);
     cJSON_Delete(j);
     free(oldj);

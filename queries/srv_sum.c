@@ -496,9 +496,11 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
     int err;
     const void *v;
     size_t vn;
+    int lk = -1;
     if (folded)
         *folded = 0;
-    if ((err = ipl_rtxn_begin(st, &t, d)))
+    /* one pass at a time: two passes from the same seq would each write only what they touched */
+    if ((err = ipl_srv__lock(st, &lk, d)) || (err = ipl_rtxn_begin(st, &t, d)))
         goto out;
     if (ipl_store_kv_get(t, IPL_SRV_NS_META, "summary", &v, &vn) == IPL_OK && vn == 8)
         memcpy(&from, v, 8);
@@ -578,6 +580,7 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
 out:
     ipl_evcur_close(c);
     ipl_rtxn_end(t);
+    ipl_srv__unlock(lk);
     ipl_batch_free(b);
     sumset_free(&srv);
     sumset_free(&src);
@@ -605,8 +608,9 @@ int ipl_srv_reset(ipl_store *st, ipl_diag *d)
 {
     ipl_rtxn *t = NULL;
     ipl_batch *b = NULL;
-    int err;
-    if ((err = ipl_batch_new(&b)) || (err = ipl_rtxn_begin(st, &t, d)))
+    int err, lk = -1;
+    if ((err = ipl_srv__lock(st, &lk, d)) || (err = ipl_batch_new(&b)) ||
+        (err = ipl_rtxn_begin(st, &t, d)))
         goto out;
     static const char *const nss[] = {IPL_SRV_NS_SUM, IPL_SRV_NS_SRC, IPL_SRV_NS_META};
     for (size_t i = 0; i < 3; i++) {
@@ -619,6 +623,7 @@ int ipl_srv_reset(ipl_store *st, ipl_diag *d)
     err = ipl_store_commit(st, b, NULL, d);
 out:
     ipl_rtxn_end(t);
+    ipl_srv__unlock(lk);
     ipl_batch_free(b);
     return err;
 }
