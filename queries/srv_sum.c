@@ -371,7 +371,7 @@ typedef struct loadctx {
 static int load_fn(void *ctx, const char *key, const void *val, size_t n)
 {
     loadctx *c = ctx;
-    uint32_t ix, id;
+    uint32_t ix = 0, id;
     if (n != sizeof(ipl_srv_sum) || ((const ipl_srv_sum *)val)->version != IPL_SRV_SUM_VERSION)
         return 0;                        /* an old layout: rebuilt by ipl_srv_reset */
     ipl_srv_sum tmp;

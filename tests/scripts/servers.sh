@@ -190,5 +190,6 @@ r=$(api "$ADM" DELETE "/api/v1/servers?name=api-dc")
 check "API delete" contains "$r" '"removed":"api-dc"'
 ev=$("$IPL" query 'config.change where object = "server" and server = "api-dc"' --format ndjson)
 check "API changes audited with the token" contains "$ev" '"user":"token:admin"'
-kill -TERM "$SRV"; wait "$SRV"; SRV=""
+kill -TERM "$SRV"; wait "$SRV"; rc=$?; SRV=""
+check "serve stops cleanly" eq "$rc" 0
 finish
