@@ -6,7 +6,7 @@
  * owner, description, custom fields, groups and an active probe.
  *
  * kv layout (namespaces):
- *   srv.meta    "summary"  -> u64 seq of the last event folded into the summaries
+ *   srv.meta    "summary"  -> u64 seq of the last event folded in, u32 summary layout version
  *   srv.sum     server     -> ipl_srv_sum (binary, IPL_SRV_SUM_VERSION): one per discovered server
  *   srv.src     source     -> ipl_srv_sum of a source (its `feeds` are the servers it feeds)
  *   srv.server  server     -> manual entry JSON (changed only with a config.change event, object
@@ -41,7 +41,8 @@
 #define IPL_SRV_SCOPE_MAX   64
 #define IPL_SRV_HOURS       168     /* hourly counts kept (7 days before the newest event) */
 #define IPL_SRV_GAPB        128     /* gap histogram buckets: 4 per octave of seconds */
-#define IPL_SRV_SUM_VERSION 1
+#define IPL_SRV_DAYS        7       /* daily gap histograms kept (the rhythm's window) */
+#define IPL_SRV_SUM_VERSION 2       /* a stored summary of another layout: all are rebuilt */
 
 /* Server types: a bit set. */
 enum ipl_srv_type {
@@ -74,7 +75,9 @@ typedef struct ipl_srv_sum {
     int64_t  top_hour;              /* hour (ts / 3600 s) of hours[top_hour % IPL_SRV_HOURS] */
     uint32_t hours[IPL_SRV_HOURS];  /* events per hour in (top_hour - HOURS, top_hour] */
     uint64_t ngaps;
-    uint32_t gap[IPL_SRV_GAPB];
+    uint32_t gap[IPL_SRV_GAPB];     /* every gap folded in */
+    int64_t  top_day;               /* day (ts / 86400 s) of dgap[top_day % IPL_SRV_DAYS] */
+    uint32_t dgap[IPL_SRV_DAYS][IPL_SRV_GAPB]; /* gaps per day, by the later event's day */
     uint32_t nfeeds, nscopes;
     uint64_t feeds_more, scopes_more; /* > 0: more names were seen than fit (not a count) */
     char     formats[64];           /* parser formats seen, comma separated */
@@ -87,6 +90,10 @@ void ipl_srv_sum_add(ipl_srv_sum *s, int64_t ts, unsigned types);
 void ipl_srv_sum_feed(ipl_srv_sum *s, const char *name);
 void ipl_srv_sum_scope(ipl_srv_sum *s, const char *scope, size_t n);
 void ipl_srv_sum_format(ipl_srv_sum *s, const char *format);
+/* The rhythm's histogram: the gaps of the `days` days (1..IPL_SRV_DAYS) up to min(at, last
+ * event), summed into out; falls back to every gap when that window holds fewer than min_n. */
+void ipl_srv_gap_window(const ipl_srv_sum *s, int64_t at, int days, uint64_t min_n,
+                        uint32_t out[IPL_SRV_GAPB]);
 /* Events in the 24 h up to `at`, per hour (from the hourly counts). */
 double ipl_srv_rate_24h(const ipl_srv_sum *s, int64_t at);
 double ipl_srv_rate_span(const ipl_srv_sum *s);
@@ -165,6 +172,7 @@ typedef struct ipl_srv_health_opts {
     int64_t  floor_us;              /* rhythm floor (default 5 min) */
     int64_t  default_us;            /* rhythm with too few gaps (default 1 h) */
     double   pct;                   /* the rhythm's percentile (default 95) */
+    int      days;                  /* over the gaps of the last N days active (default 7) */
     int64_t  window_us;             /* quarantine window (default 10 min) */
     uint64_t burst;                 /* quarantined lines in the window = degraded (default 50) */
 } ipl_srv_health_opts;

@@ -2,8 +2,9 @@
  * source's and server's usual rhythm, quarantine bursts per source), the recorded states and
  * their server.status events, and the bookkeeping of active probe results.
  *
- * Rhythm = the pct-th percentile of the gaps between consecutive events (srv_sum.c's histogram),
- * at least floor_us; default_us when fewer than 5 gaps are known. Silent = now - last event >
+ * Rhythm = the pct-th percentile of the gaps between consecutive events over the last `days` days
+ * it was active (srv_sum.c's daily histograms; all its gaps when that window has fewer than 5), at
+ * least floor_us; default_us when fewer than 5 gaps are known at all. Silent = now - last event >
  * factor x rhythm. Degraded = at least `burst` lines quarantined in the last window (a source),
  * or a source of the server degraded (which overrides silent: lines do arrive). Source rows are
  * reported, never recorded (rotated files fall silent by design). A server with an active probe shows the worse of the
@@ -50,6 +51,7 @@ void ipl_srv_health_defaults(ipl_srv_health_opts *o, int64_t at)
     o->floor_us = 300 * IPL_US_PER_SEC;
     o->default_us = 3600 * IPL_US_PER_SEC;
     o->pct = 95.0;
+    o->days = IPL_SRV_DAYS;
     o->window_us = 600 * IPL_US_PER_SEC;
     o->burst = 50;
 }
@@ -80,7 +82,9 @@ ipl_srv_state ipl_srv_passive(const ipl_srv_sum *s, const ipl_srv_health_opts *o
         snprintf(detail, n, "no event before this time");
         return IPL_SRV_UNKNOWN;
     }
-    int64_t r = ipl_srv_gap_pct(s->gap, o->pct, 5);
+    uint32_t win[IPL_SRV_GAPB];
+    ipl_srv_gap_window(s, o->at, o->days, 5, win);
+    int64_t r = ipl_srv_gap_pct(win, o->pct, 5);
     if (r == 0)
         r = o->default_us;
     if (r < o->floor_us)

@@ -159,6 +159,53 @@ static size_t slot(int64_t h)
     return (size_t)(m < 0 ? m + IPL_SRV_HOURS : m);
 }
 
+static int64_t day_of(int64_t ts)
+{
+    int64_t u = 24 * US_PER_HOUR;
+    return ts >= 0 ? ts / u : -((-ts + u - 1) / u);
+}
+
+static size_t dslot(int64_t day)
+{
+    int64_t m = day % IPL_SRV_DAYS;
+    return (size_t)(m < 0 ? m + IPL_SRV_DAYS : m);
+}
+
+static void add_gap(ipl_srv_sum *s, int64_t ts, int64_t gap)
+{
+    int b = ipl_srv_gap_bucket(gap);
+    int64_t day = day_of(ts);
+    s->gap[b]++;
+    s->ngaps++;
+    if (day > s->top_day) {
+        for (int64_t i = 1; i <= day - s->top_day && i <= IPL_SRV_DAYS; i++)
+            memset(s->dgap[dslot(s->top_day + i)], 0, sizeof s->dgap[0]);
+        s->top_day = day;
+    }
+    if (day > s->top_day - IPL_SRV_DAYS)
+        s->dgap[dslot(day)][b]++;
+}
+
+void ipl_srv_gap_window(const ipl_srv_sum *s, int64_t at, int days, uint64_t min_n,
+                        uint32_t out[IPL_SRV_GAPB])
+{
+    uint64_t n = 0;
+    int64_t end = day_of(at < s->last ? at : s->last);
+    memset(out, 0, sizeof(uint32_t) * IPL_SRV_GAPB);
+    if (days < 1)
+        days = 1;
+    if (days > IPL_SRV_DAYS)
+        days = IPL_SRV_DAYS;
+    for (int64_t x = end - days + 1; x <= end; x++)
+        if (x <= s->top_day && x > s->top_day - IPL_SRV_DAYS)
+            for (int b = 0; b < IPL_SRV_GAPB; b++) {
+                out[b] += s->dgap[dslot(x)][b];
+                n += s->dgap[dslot(x)][b];
+            }
+    if (n < min_n)
+        memcpy(out, s->gap, sizeof(uint32_t) * IPL_SRV_GAPB);
+}
+
 void ipl_srv_sum_add(ipl_srv_sum *s, int64_t ts, unsigned types)
 {
     int64_t h = hour_of(ts);
@@ -166,10 +213,10 @@ void ipl_srv_sum_add(ipl_srv_sum *s, int64_t ts, unsigned types)
     if (s->events == 0) {
         s->first = s->last = ts;
         s->top_hour = h;
+        s->top_day = day_of(ts);
     } else {
         if (ts > s->last) {
-            s->gap[ipl_srv_gap_bucket(ts - s->last)]++;
-            s->ngaps++;
+            add_gap(s, ts, ts - s->last);
             s->last = ts;
         }
         if (ts < s->first)
@@ -297,6 +344,7 @@ static int idmap_put(idmap *m, uint32_t id, uint32_t ix)
 
 typedef struct sumset {        /* summaries of one namespace, in memory */
     const char  *ns;
+    int          fresh;        /* a rebuild: stored summaries are not read */
     ipl_srv_sum **sum;
     char        **name;
     uint8_t      *dirty;
@@ -387,7 +435,7 @@ static int load_fn(void *ctx, const char *key, const void *val, size_t n)
 int ipl_srv__sums_load(ipl_rtxn *t, const char *ns, ipl_srv_sum ***sum, char ***name, size_t *n,
                        ipl_diag *d)
 {
-    sumset s = {ns, NULL, NULL, NULL, 0, 0, {0}};
+    sumset s = {ns, 0, NULL, NULL, NULL, 0, 0, {0}};
     loadctx c = {&s, NULL, d};
     int err = ipl_store_kv_scan(t, ns, load_fn, &c, d);
     free(s.dirty);
@@ -418,14 +466,17 @@ static uint32_t sum_of(ipl_rtxn *t, sumset *s, uint32_t id, ipl_diag *d)
         ipl_diag_set(d, IPL_ECORRUPT, "dictionary id %u has no string", id);
         return 0;
     }
-    for (size_t i = 0; i < s->n; i++)    /* loaded without an id (rare): match by name */
-        if (strcmp(s->name[i], nm) == 0) {
-            ix = (uint32_t)i;
-            goto put;
-        }
-    if (sumset_add(s, nm, NULL, &ix, d))
+    /* first sight in this pass: start from the stored summary, if any */
+    const void *v;
+    size_t vn;
+    ipl_srv_sum tmp, *init = NULL;
+    if (!s->fresh && ipl_store_kv_get(t, s->ns, nm, &v, &vn) == IPL_OK && vn == sizeof tmp) {
+        memcpy(&tmp, v, sizeof tmp);
+        if (tmp.version == IPL_SRV_SUM_VERSION)
+            init = &tmp;
+    }
+    if (sumset_add(s, nm, init, &ix, d))
         return 0;
-put:
     if (idmap_put(&s->byid, id, ix + 1)) {
         ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         return 0;
@@ -482,13 +533,27 @@ static void fold_scopes(ipl_rtxn *t, const ipl_rawev *e, ipl_srv_sum *s)
     }
 }
 
+typedef struct delctx {
+    ipl_batch  *b;
+    const char *ns;
+    ipl_diag   *d;
+} delctx;
+
+static int del_fn(void *ctx, const char *key, const void *val, size_t n)
+{
+    delctx *c = ctx;
+    (void)val;
+    (void)n;
+    return ipl_batch_kv_del(c->b, c->ns, key, c->d);
+}
+
 int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
 {
     ipl_rtxn *t = NULL;
     ipl_evcur *c = NULL;
     ipl_batch *b = NULL;
-    sumset srv = {IPL_SRV_NS_SUM, NULL, NULL, NULL, 0, 0, {0}};
-    sumset src = {IPL_SRV_NS_SRC, NULL, NULL, NULL, 0, 0, {0}};
+    sumset srv = {IPL_SRV_NS_SUM, 0, NULL, NULL, NULL, 0, 0, {0}};
+    sumset src = {IPL_SRV_NS_SRC, 0, NULL, NULL, NULL, 0, 0, {0}};
     idmap srcmap = {0};
     srcinfo *infos = NULL;
     size_t ninfo = 0;
@@ -502,20 +567,32 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
     /* one pass at a time: two passes from the same seq would each write only what they touched */
     if ((err = ipl_srv__lock(st, &lk, d)) || (err = ipl_rtxn_begin(st, &t, d)))
         goto out;
-    if (ipl_store_kv_get(t, IPL_SRV_NS_META, "summary", &v, &vn) == IPL_OK && vn == 8)
+    uint32_t ver = 0;
+    if (ipl_store_kv_get(t, IPL_SRV_NS_META, "summary", &v, &vn) == IPL_OK && vn == 12) {
         memcpy(&from, v, 8);
+        memcpy(&ver, (const char *)v + 8, 4);
+    }
+    if ((err = ipl_batch_new(&b)))
+        goto out;
+    if (ver != IPL_SRV_SUM_VERSION) {
+        /* never summarised, or by another layout: drop what is stored, fold everything */
+        from = 0;
+        srv.fresh = src.fresh = 1;
+        static const char *const nss[] = {IPL_SRV_NS_SUM, IPL_SRV_NS_SRC};
+        for (size_t i = 0; i < 2; i++) {
+            delctx dc = {b, nss[i], d};
+            if ((err = ipl_store_kv_scan(t, nss[i], del_fn, &dc, d)))
+                goto out;
+        }
+    }
     last = ipl_store_last_seq(t);
-    if (last <= from)
+    if (last <= from && !srv.fresh)
         goto out;
-    loadctx lc = {&srv, t, d};
-    if ((err = ipl_store_kv_scan(t, IPL_SRV_NS_SUM, load_fn, &lc, d)))
-        goto out;
-    lc.set = &src;
-    if ((err = ipl_store_kv_scan(t, IPL_SRV_NS_SRC, load_fn, &lc, d)) ||
-        (err = ipl_evcur_open(t, &c, d)))
+    if ((err = ipl_evcur_open(t, &c, d)))
         goto out;
     ipl_rawev e;
     uint64_t seq = from + 1;
+    err = IPL_ENOTFOUND;
     for (; seq <= last; seq++) {          /* the first event after `from` (some may be purged) */
         err = ipl_evcur_get(c, seq, &e, d);
         if (err != IPL_ENOTFOUND)
@@ -557,8 +634,6 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
     if (err != IPL_ENOTFOUND)
         goto out;
     err = IPL_OK;
-    if ((err = ipl_batch_new(&b)))
-        goto out;
     for (int pass = 0; pass < 2; pass++) {
         sumset *s = pass ? &src : &srv;
         for (size_t i = 0; i < s->n; i++) {
@@ -568,7 +643,11 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
                 goto out;
         }
     }
-    if ((err = ipl_batch_kv_put(b, IPL_SRV_NS_META, "summary", &last, 8, d)))
+    char meta[12];
+    ver = IPL_SRV_SUM_VERSION;
+    memcpy(meta, &last, 8);
+    memcpy(meta + 8, &ver, 4);
+    if ((err = ipl_batch_kv_put(b, IPL_SRV_NS_META, "summary", meta, sizeof meta, d)))
         goto out;
     ipl_evcur_close(c);
     c = NULL;
@@ -588,20 +667,6 @@ out:
     free(srcmap.ix);
     free(infos);
     return err;
-}
-
-typedef struct delctx {
-    ipl_batch  *b;
-    const char *ns;
-    ipl_diag   *d;
-} delctx;
-
-static int del_fn(void *ctx, const char *key, const void *val, size_t n)
-{
-    delctx *c = ctx;
-    (void)val;
-    (void)n;
-    return ipl_batch_kv_del(c->b, c->ns, key, c->d);
 }
 
 int ipl_srv_reset(ipl_store *st, ipl_diag *d)

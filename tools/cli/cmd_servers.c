@@ -21,7 +21,7 @@ static const char *const usage =
     "ipledger servers list [--at T] [--format F]\n"
     "       ipledger servers show NAME [--at T] [--format F]\n"
     "       ipledger servers health [--at T] [--record] [--sources] [--factor K] [--floor D]\n"
-    "                               [--window D] [--burst N] [--format F]\n"
+    "                               [--window D] [--burst N] [--days N] [--format F]\n"
     "       ipledger servers add NAME --type T[,T] [--vendor V] [--address IP[:PORT]]\n"
     "                            [--managed|--unmanaged] [--owner O] [--description D]\n"
     "                            [--field k=v]... [--group G]... [--probe dns|tcp|kea|none]\n"
@@ -31,8 +31,9 @@ static const char *const usage =
     "       ipledger servers rebuild          (recomputes the summaries from the whole log)\n"
     "types: dhcp dns dc radius sshd other. Every server seen in the events is listed; add/edit/\n"
     "remove are config.change events with you as the acting principal. health: silent = no event\n"
-    "for K x the usual rhythm (95th percentile gap, at least D); degraded = N quarantined lines\n"
-    "of a source in the window; --record commits each transition as a server.status event";
+    "for K x the usual rhythm (95th percentile gap of the last N days active, at least D);\n"
+    "degraded = N quarantined lines of a source in the window; --record commits each transition\n"
+    "as a server.status event";
 
 static ipl_opt opts[] = {
     CLI_STORE_OPT, CLI_FORMAT_OPT,
@@ -44,6 +45,7 @@ static ipl_opt opts[] = {
     {"floor", 1, "D  health: rhythm floor (default 5m)", NULL, {0}, 0},
     {"window", 1, "D  health: quarantine window (default 10m)", NULL, {0}, 0},
     {"burst", 1, "N  health: quarantined lines in the window = degraded (default 50)", NULL, {0}, 0},
+    {"days", 1, "N  health: the rhythm from the gaps of the last N days active (1-7, default 7)", NULL, {0}, 0},
     {"type", 1, "T[,T]  dhcp, dns, dc, radius, sshd, other", NULL, {0}, 0},
     {"vendor", 1, "V  vendor", NULL, {0}, 0},
     {"address", 1, "IP[:PORT]  where the server answers", NULL, {0}, 0},
@@ -184,7 +186,9 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
             cJSON_AddItemToArray(src, cJSON_CreateString(m->feeds[k]));
         if (m->feeds_more)
             cJSON_AddBoolToObject(j, "more_sources", 1);
-        int64_t rh = ipl_srv_gap_pct(m->gap, 95, 5);
+        uint32_t win[IPL_SRV_GAPB];
+        ipl_srv_gap_window(m, at, IPL_SRV_DAYS, 5, win);
+        int64_t rh = ipl_srv_gap_pct(win, 95, 5);
         cJSON_AddNumberToObject(j, "rhythm_seconds", (double)(rh / IPL_US_PER_SEC));
     }
     cJSON *scopes = cJSON_AddArrayToObject(j, "scopes");
@@ -479,6 +483,14 @@ static int health_opts(const ipl_args *a, ipl_srv_health_opts *o)
                                 "1d)", durs[i].opt, v);
             *durs[i].dst = us;
         }
+    if ((v = ipl_arg(a, "days"))) {
+        errno = 0;
+        long n = strtol(v, &e, 10);
+        if (errno || *e || e == v || n < 1 || n > IPL_SRV_DAYS)
+            return cli_fail("servers health", 2, "--days: '%s' is not a number 1-%d", v,
+                            IPL_SRV_DAYS);
+        o->days = (int)n;
+    }
     if ((v = ipl_arg(a, "burst"))) {
         errno = 0;
         unsigned long long n = strtoull(v, &e, 10);

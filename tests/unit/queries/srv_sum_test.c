@@ -96,6 +96,28 @@ static void test_sum(void)
     free(s);
 }
 
+static void test_window(void)
+{
+    ipl_srv_sum *s = calloc(1, sizeof *s);
+    uint32_t w[IPL_SRV_GAPB];
+    int64_t day = US(86400);
+    for (int i = 0; i < 2 * 1440; i++)                   /* two days, an event a minute */
+        ipl_srv_sum_add(s, T0 + US(60) * i, IPL_SRV_DHCP);
+    for (int i = 0; i < 72; i++)                         /* later: an event an hour */
+        ipl_srv_sum_add(s, T0 + 10 * day + US(3600) * i, IPL_SRV_DHCP);
+    int64_t at = T0 + 13 * day;
+    int64_t all = ipl_srv_gap_pct(s->gap, 95, 5);
+    ipl_srv_gap_window(s, at, 7, 5, w);
+    int64_t recent = ipl_srv_gap_pct(w, 95, 5);
+    CHECK(all < US(72));                                 /* the old minute rhythm dominates */
+    CHECK(recent >= US(3600) && recent < US(4300));      /* the last week's rhythm is hourly */
+    ipl_srv_gap_window(s, T0 + day, 7, 5, w);    /* days no longer kept: all gaps (minutes) */
+    CHECK(ipl_srv_gap_pct(w, 95, 5) < US(72));
+    ipl_srv_gap_window(s, at, 1, 1000, w);               /* too few in the window: all gaps */
+    CHECK(memcmp(w, s->gap, sizeof w) == 0);
+    free(s);
+}
+
 static char dir[] = "/tmp/ipl-srv-sum-test-XXXXXX";
 static ipl_store *st;
 
@@ -166,6 +188,23 @@ static void test_update(void)
     CHECK_INT(n, 13);
     s = find(&v, "dhcp1");
     CHECK(s && s->sum && memcmp(s->sum, &keep, sizeof keep) == 0);
+    /* summaries of another layout are never mixed in: everything is folded again */
+    ipl_batch *b;
+    char meta[12] = {0};
+    uint32_t oldver = 1;
+    uint64_t seq = 5;
+    memcpy(meta, &seq, 8);
+    memcpy(meta + 8, &oldver, 4);
+    ipl_batch_new(&b);
+    CHECK_INT(ipl_batch_kv_put(b, "srv.meta", "summary", meta, sizeof meta, &d), IPL_OK);
+    CHECK_INT(ipl_batch_kv_put(b, "srv.sum", "ghost", "old", 3, &d), IPL_OK);
+    CHECK_INT(ipl_store_commit(st, b, NULL, &d), IPL_OK);
+    ipl_batch_free(b);
+    CHECK_INT(ipl_srv_update(st, &n, &d), IPL_OK);
+    CHECK_INT(n, 13);
+    s = find(&v, "dhcp1");
+    CHECK(s && s->sum && memcmp(s->sum, &keep, sizeof keep) == 0);
+    CHECK(find(&v, "ghost") == NULL);
     ipl_srv_view_free(v);
     ipl_store_close(st);
     char cmd[128];
@@ -178,6 +217,7 @@ int main(void)
     RUN(test_types);
     RUN(test_gaps);
     RUN(test_sum);
+    RUN(test_window);
     RUN(test_update);
     return check_summary();
 }
