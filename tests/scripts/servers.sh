@@ -174,6 +174,10 @@ check "reader lists servers" eq "$(tail -n1 <<<"$r")" 200
 check "list has the generated servers" contains "$r" '"name":"dhcp-fra-01.corp.example.com"'
 r=$(api "$RD" GET "/api/v1/servers/show?name=core-dns")
 check "show via API" contains "$r" '"entry":{"name":"core-dns"'
+r=$(api "$RD" GET "/api/v1/servers/health?at=2024-06-01T00:00:00Z")
+check "health at a frozen time via API" contains "$r" '"name":"dhcp-new","type":"dhcp","state":"silent"'
+r=$(api "$RD" GET "/api/v1/servers/health?at=yesterday-ish")
+check "bad at: 400 naming it" contains "$r" '"field":"at"'
 r=$(api "$RD" GET "/api/v1/servers/show?name=nope")
 check "show unknown: 404" eq "$(tail -n1 <<<"$r")" 404
 r=$(api "$RD" POST /api/v1/servers --data '{"name":"x","type":"dns"}')

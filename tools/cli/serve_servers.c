@@ -319,6 +319,22 @@ static int reply_json(ipl_api_req *r, cJSON *j)
     return ipl_api_end(r);
 }
 
+/* The at= parameter (ISO 8601, a date, @epoch, now, -7d): IPL_OK with *at (now when absent), or
+ * answered 400. */
+static int param_at(ipl_api_req *r, int64_t *at)
+{
+    const char *v = ipl_api_param(r, "at");
+    ipl_diag d = {0};
+    *at = ipl_api_now(r);
+    if (!v)
+        return IPL_OK;
+    size_t n = strlen(v);
+    int err = (v[0] == '-' || v[0] == '+' || strncmp(v, "now", 3) == 0)
+                  ? ipl_time_parse_relative(v, n, ipl_api_now(r), at, &d)
+                  : ipl_time_parse(v, n, NULL, at, &d);
+    return err ? ipl_api_error(r, 400, "at", "%s", d.msg) : IPL_OK;
+}
+
 static int refresh(ipl_api_req *r, ipl_srv_view **v, ipl_rtxn **t)
 {
     ipl_diag d = {0};
@@ -338,15 +354,18 @@ static int h_list(void *arg, ipl_api_req *r)
     ipl_out_format f = IPL_OUT_NDJSON;
     const char *fv = ipl_api_param(r, "format");
     (void)arg;
+    int64_t at;
     if (fv && (ipl_out_format_parse(fv, &f) || f == IPL_OUT_TABLE))
         return ipl_api_error(r, 400, "format", "format must be json, ndjson or csv");
-    int err = refresh(r, &v, &t);
+    int err = param_at(r, &at);
+    if (err || (err = refresh(r, &v, &t)))
+        return err;
     if (err)
         return err;
     ipl_api_begin(r, f == IPL_OUT_JSON ? "application/json" : f == IPL_OUT_CSV ? "text/csv"
                                                                               : "application/x-ndjson");
     if (ipl_out_new(&o, f, srv_list_cols, srv_list_ncols, ipl_api_write, r) ||
-        srv_list_rows(v, ipl_api_now(r), o) || ipl_out_end(o)) {
+        srv_list_rows(v, at, o) || ipl_out_end(o)) {
         ipl_out_free(o);
         ipl_srv_view_free(v);
         return ipl_api_abort(r, "cannot write the inventory");
@@ -363,17 +382,18 @@ static int h_show(void *arg, ipl_api_req *r)
     ipl_diag d = {0};
     const char *name = ipl_api_param(r, "name");
     (void)arg;
+    int64_t at;
     if (!name || !*name)
         return ipl_api_error(r, 400, "name", "give name=SERVER");
-    int err = refresh(r, &v, &t);
-    if (err)
+    int err = param_at(r, &at);
+    if (err || (err = refresh(r, &v, &t)))
         return err;
     const ipl_srv *s = ipl_srv_find(v, name);
     if (!s) {
         ipl_srv_view_free(v);
         return ipl_api_error(r, 404, "name", "server '%.200s' is not in the inventory", name);
     }
-    cJSON *j = srv_show_json(t, v, s, ipl_api_now(r), &d);
+    cJSON *j = srv_show_json(t, v, s, at, &d);
     ipl_srv_view_free(v);
     if (!j)
         return ipl_api_error(r, 500, NULL, "out of memory");
@@ -385,9 +405,12 @@ static int h_health(void *arg, ipl_api_req *r)
     ipl_diag d = {0};
     ipl_srv_health_opts o;
     const char *src = ipl_api_param(r, "sources");
+    int64_t at;
     (void)arg;
+    if (param_at(r, &at))
+        return IPL_EINVAL;
     ipl_api_flush(r);
-    ipl_srv_health_defaults(&o, ipl_api_now(r));
+    ipl_srv_health_defaults(&o, at);
     cJSON *j = srv_health_json(ipl_server_store(ctx0.s), &o, 0, src && strcmp(src, "1") == 0, NULL,
                                &d);
     if (!j)
