@@ -85,6 +85,8 @@ check "edit unknown: exit 2, named" eq "$rc:$(grep -c "server 'nobody' has no ma
 check "no event for failed changes" eq "$("$IPL" query 'config.change where object = "server" | count' --format csv | tr -d '\r' | tail -1)" 1
 "$IPL" servers add dhcp-new --type dhcp --unmanaged --owner branch >/dev/null
 check "edit" contains "$("$IPL" servers edit core-dns --owner dns-team --field site= --field rack=r7 --group -core --group edge)" '"owner":"dns-team"'
+check "list --group" eq "$("$IPL" servers list --group edge --format csv | tail -n +2 | cut -d, -f1)" core-dns
+check "list --type" eq "$("$IPL" servers list --type radius --format csv | tail -n +2 | cut -d, -f2 | sort -u)" radius
 show=$("$IPL" servers show core-dns --format ndjson)
 check "show: edited entry" contains "$show" '"fields":{"rack":"r7"},"groups":["edge"]'
 check "show: manual server without events" contains "$show" '"manual":true'

@@ -18,7 +18,7 @@
 #include <time.h>
 
 static const char *const usage =
-    "ipledger servers list [--at T] [--format F]\n"
+    "ipledger servers list [--type T[,T]] [--group G] [--at T] [--format F]\n"
     "       ipledger servers show NAME [--at T] [--format F]\n"
     "       ipledger servers health [--at T] [--record] [--sources] [--factor K] [--floor D]\n"
     "                               [--window D] [--burst N] [--days N] [--format F]\n"
@@ -114,10 +114,24 @@ static const char *managed_str(const ipl_srv *s)
     return s->managed < 0 ? NULL : s->managed ? "managed" : "unmanaged";
 }
 
-int srv_list_rows(const ipl_srv_view *v, int64_t at, ipl_out *o)
+/* 1 if the manual entry lists group g */
+static int in_group(const ipl_srv *s, const char *g)
+{
+    cJSON *j = s->json ? cJSON_Parse(s->json) : NULL, *x;
+    int in = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "groups"))
+        if (cJSON_IsString(x) && strcmp(x->valuestring, g) == 0)
+            in = 1;
+    cJSON_Delete(j);
+    return in;
+}
+
+int srv_list_rows(const ipl_srv_view *v, int64_t at, unsigned types, const char *group, ipl_out *o)
 {
     for (size_t i = 0; i < ipl_srv_count(v); i++) {
         const ipl_srv *s = ipl_srv_at(v, i);
+        if ((types && !(s->types & types)) || (group && !in_group(s, group)))
+            continue;
         const ipl_srv_sum *m = s->sum;
         char ty[64], ev[32] = "0", fi[IPL_TIME_BUF] = "", la[IPL_TIME_BUF] = "", r24[32] = "0",
              rs[32] = "0", feeds[IPL_SRV_FEEDS * IPL_SRV_FEED_MAX + 32] = "";
@@ -238,7 +252,7 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
 
 typedef struct hctx {
     cJSON *arr;
-    int    sources;
+    int    sources, extra;
     const ipl_srv_view *v;
 } hctx;
 
@@ -266,20 +280,22 @@ static int health_fn(void *ctx, const ipl_srv_health *h)
     else
         cJSON_AddNullToObject(o, "since");
     cJSON_AddStringToObject(o, "detail", h->detail);
-    cJSON_AddStringToObject(o, "check", h->check);
-    if (h->last)
-        add_time(o, "last", h->last);
+    if (c->extra) {
+        cJSON_AddStringToObject(o, "check", h->check);
+        if (h->last)
+            add_time(o, "last", h->last);
+    }
     cJSON_AddItemToArray(c->arr, o);
     return 0;
 }
 
 cJSON *srv_health_json(ipl_store *st, const ipl_srv_health_opts *o, int record, int sources,
-                       uint64_t *changes, ipl_diag *d)
+                       int extra, uint64_t *changes, ipl_diag *d)
 {
     cJSON *j = cJSON_CreateObject();
     ipl_rtxn *t = NULL;
     ipl_srv_view *v = NULL;
-    hctx c = {NULL, 0, NULL};
+    hctx c = {NULL, 0, extra, NULL};
     if (!j || !(c.arr = cJSON_AddArrayToObject(j, "servers")))
         goto fail;
     if (ipl_srv_update(st, NULL, d) || ipl_rtxn_begin(st, &t, d) || ipl_srv_view_load(t, &v, d))
@@ -344,12 +360,15 @@ static int do_list(const ipl_args *a)
     ipl_diag d = {0};
     int64_t at;
     int rc, err;
+    unsigned types = 0;
+    if (ipl_arg(a, "type") && ipl_srv_types_parse(ipl_arg(a, "type"), &types, &d))
+        return cli_fail("servers list", 2, "--type: %s", d.msg);
     if ((rc = get_at("list", a, &at)) || (rc = cli_out_format("servers", a, &f)) ||
         (rc = open_update("list", a, &st, &d)))
         return rc;
     if ((err = ipl_rtxn_begin(st, &t, &d)) || (err = ipl_srv_view_load(t, &v, &d)) ||
         (err = ipl_out_new(&o, f, srv_list_cols, srv_list_ncols, cli_write_stdout, NULL)) ||
-        (err = srv_list_rows(v, at, o)) || (err = ipl_out_end(o)))
+        (err = srv_list_rows(v, at, types, ipl_arg(a, "group"), o)) || (err = ipl_out_end(o)))
         goto out;
 out:
     ipl_out_free(o);
@@ -514,7 +533,7 @@ static int do_health(const ipl_args *a)
         (rc = cli_open_store("servers health", a, 0, &st)))
         return rc;
     int record = ipl_arg_flag(a, "record");
-    cJSON *j = srv_health_json(st, &ho, record, ipl_arg_flag(a, "sources"), &changes, &d);
+    cJSON *j = srv_health_json(st, &ho, record, ipl_arg_flag(a, "sources"), 1, &changes, &d);
     if (!j) {
         err = d.code ? d.code : IPL_ENOMEM;
         goto out;

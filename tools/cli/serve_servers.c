@@ -352,8 +352,12 @@ static int h_list(void *arg, ipl_api_req *r)
     ipl_rtxn *t;
     ipl_out *o = NULL;
     ipl_out_format f = IPL_OUT_NDJSON;
-    const char *fv = ipl_api_param(r, "format");
+    const char *fv = ipl_api_param(r, "format"), *tv = ipl_api_param(r, "type");
+    unsigned types = 0;
+    ipl_diag d = {0};
     (void)arg;
+    if (tv && ipl_srv_types_parse(tv, &types, &d))
+        return ipl_api_error(r, 400, "type", "%s", d.msg);
     int64_t at;
     if (fv && (ipl_out_format_parse(fv, &f) || f == IPL_OUT_TABLE))
         return ipl_api_error(r, 400, "format", "format must be json, ndjson or csv");
@@ -365,7 +369,7 @@ static int h_list(void *arg, ipl_api_req *r)
     ipl_api_begin(r, f == IPL_OUT_JSON ? "application/json" : f == IPL_OUT_CSV ? "text/csv"
                                                                               : "application/x-ndjson");
     if (ipl_out_new(&o, f, srv_list_cols, srv_list_ncols, ipl_api_write, r) ||
-        srv_list_rows(v, at, o) || ipl_out_end(o)) {
+        srv_list_rows(v, at, types, ipl_api_param(r, "group"), o) || ipl_out_end(o)) {
         ipl_out_free(o);
         ipl_srv_view_free(v);
         return ipl_api_abort(r, "cannot write the inventory");
@@ -411,8 +415,8 @@ static int h_health(void *arg, ipl_api_req *r)
         return IPL_EINVAL;
     ipl_api_flush(r);
     ipl_srv_health_defaults(&o, at);
-    cJSON *j = srv_health_json(ipl_server_store(ctx0.s), &o, 0, src && strcmp(src, "1") == 0, NULL,
-                               &d);
+    cJSON *j = srv_health_json(ipl_server_store(ctx0.s), &o, 0, src && strcmp(src, "1") == 0,
+                               0, NULL, &d);
     if (!j)
         return ipl_api_error(r, 500, NULL, "%s", d.msg);
     return reply_json(r, j);
