@@ -102,6 +102,19 @@ check "remove" contains "$("$IPL" servers remove tmp1)" "server 'tmp1' removed"
 check "removed server gone" eq "$("$IPL" servers list --format csv | grep -c '^tmp1,')" 0
 check "remove recorded" eq "$("$IPL" query 'config.change where object = "server" and action = "remove" and server = "tmp1" | count' --format csv | tr -d '\r' | tail -1)" 1
 
+# ---- scopes of a DHCP server: address-space ranges it manages, scopes named by its events
+cat > cfg.ndjson <<'EOF2'
+{"time":"2024-05-01T09:00:00Z","kind":"config.change","server":"dhcp-x","attrs":{"object":"scope","action":"created","scope":"[[10.72.144.0]office]"}}
+{"time":"2024-05-01T09:05:00Z","kind":"lease.assign","ip":"10.72.144.20","mac":"aa:bb:cc:dd:ee:01","server":"dhcp-x","attrs":{"subnet_prefix":"10.72.145.0/24"}}
+EOF2
+"$IPL" ingest --quiet --format ipledger-ndjson cfg.ndjson
+"$IPL" asm subnet create 10.72.144.0/24 >/dev/null
+"$IPL" asm range create 10.72.144.10-10.72.144.200 managed_by=dhcp-x >/dev/null
+show=$("$IPL" servers show dhcp-x --format ndjson)
+check "scope: the managed range with utilization" contains "$show" '{"scope":"10.72.144.10-10.72.144.200","space":"default","origin":"address space","size":191,"used":1,"leased":1,"utilization":0.5}'
+check "scope: a Windows scope event mapped to its subnet" contains "$show" '{"scope":"[[10.72.144.0]office]","origin":"events","subnet":"10.72.144.0/24"'
+check "scope: a lease's subnet_prefix" contains "$show" '{"scope":"10.72.145.0/24","origin":"events","size":254,"used":0'
+
 # ---- passive health, frozen clock: dhcp-new's events are on 2024-05-01, one a minute
 h=$("$IPL" servers health --at 2024-05-01T01:45:00Z --record --format csv 2>/dev/null | grep '^dhcp-new,')
 check "running right after its traffic" contains "$h" ",running,"

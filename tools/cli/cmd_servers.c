@@ -173,6 +173,30 @@ static void add_util(cJSON *sc, const ipl_asm_util *u)
     cJSON_AddNumberToObject(sc, "utilization", (double)((int64_t)(u->pct * 10 + 0.5)) / 10.0);
 }
 
+/* The address-space subnet a scope names: Windows DHCP's "[[10.1.0.0]name]" or a bare network
+ * address, matched to the subnet starting there; NULL when none. */
+static const ipl_asm_obj *scope_subnet(const ipl_asm_view *av, const char *scope)
+{
+    const char *a = scope, *e;
+    uint8_t ip[16], lo[16], hi[16];
+    if (strncmp(scope, "[[", 2) == 0) {
+        a = scope + 2;
+        if (!(e = strchr(a, ']')))
+            return NULL;
+    } else {
+        e = a + strlen(a);
+    }
+    if (ipl_ip_parse(a, (size_t)(e - a), ip) != IPL_OK)
+        return NULL;
+    for (size_t i = 0; i < ipl_asm_count(av, IPL_ASM_SUBNET); i++) {
+        const ipl_asm_obj *o = ipl_asm_at(av, IPL_ASM_SUBNET, i);
+        ipl_asm_obj_bounds(o, lo, hi);
+        if (memcmp(lo, ip, 16) == 0)
+            return o;
+    }
+    return NULL;
+}
+
 cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64_t at,
                      ipl_diag *d)
 {
@@ -206,7 +230,9 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
         cJSON_AddNumberToObject(j, "rhythm_seconds", (double)(rh / IPL_US_PER_SEC));
     }
     cJSON *scopes = cJSON_AddArrayToObject(j, "scopes");
-    if (ipl_asm_view_load(t, &av, d) == IPL_OK) {
+    if (ipl_asm_view_load(t, &av, d) != IPL_OK)
+        av = NULL;
+    if (av) {
         for (size_t i = 0; i < ipl_asm_count(av, IPL_ASM_RANGE); i++) {
             const ipl_asm_obj *r = ipl_asm_at(av, IPL_ASM_RANGE, i);
             const char *mb = ipl_asm_obj_str(r, "managed_by");
@@ -227,7 +253,12 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
         ipl_prefix p;
         cJSON_AddStringToObject(sc, "scope", m->scopes[k]);
         cJSON_AddStringToObject(sc, "origin", "events");
-        if (strchr(m->scopes[k], '/') &&
+        const ipl_asm_obj *sub = av ? scope_subnet(av, m->scopes[k]) : NULL;
+        ipl_asm_util su;
+        if (sub && ipl_asm_utilization(t, av, sub, at, &su, NULL) == IPL_OK) {
+            cJSON_AddStringToObject(sc, "subnet", ipl_asm_obj_id(sub));
+            add_util(sc, &su);
+        } else if (strchr(m->scopes[k], '/') &&
             ipl_prefix_parse(m->scopes[k], strlen(m->scopes[k]), 1, &p) == IPL_OK) {
             uint64_t held = 0;
             if (ipl_asm_held(t, p.lo, p.hi, at, NULL, NULL, &held, NULL) == IPL_OK) {
