@@ -7,7 +7,8 @@
  *
  * kv layout (namespaces):
  *   srv.meta    "summary"  -> u64 seq of the last event folded in, u32 summary layout version
- *   srv.sum     server     -> ipl_srv_sum (binary, IPL_SRV_SUM_VERSION): one per discovered server
+ *   srv.sum     server     -> ipl_srv_sum (binary, zero runs packed, IPL_SRV_SUM_VERSION): one per
+ *                             discovered server
  *   srv.src     source     -> ipl_srv_sum of a source (its `feeds` are the servers it feeds)
  *   srv.server  server     -> manual entry JSON (changed only with a config.change event, object
  *                             "server", action add|edit|remove, old/new JSON, user = principal)
@@ -127,9 +128,10 @@ void ipl_srv_view_free(ipl_srv_view *v);
 size_t ipl_srv_count(const ipl_srv_view *v);
 const ipl_srv *ipl_srv_at(const ipl_srv_view *v, size_t i);      /* by name */
 const ipl_srv *ipl_srv_find(const ipl_srv_view *v, const char *name);
-/* Source summaries, by source name. */
-size_t ipl_srv_source_count(const ipl_srv_view *v);
-const ipl_srv_sum *ipl_srv_source_at(const ipl_srv_view *v, size_t i, const char **name);
+/* Every source summary, by source name, decoded one at a time (s lives until fn returns); fn
+ * returns non-zero to stop (that value is returned). */
+typedef int (*ipl_srv_sum_fn)(void *ctx, const char *name, const ipl_srv_sum *s);
+int ipl_srv_sources_scan(ipl_rtxn *t, ipl_srv_sum_fn fn, void *ctx, ipl_diag *d);
 
 /* ---- manual entries (srv_model.c) ---- */
 typedef struct ipl_srv_actor {

@@ -196,6 +196,7 @@ int ipl_srv_probe_record(ipl_rtxn *t, ipl_batch *b, const char *server, const ch
 typedef struct qcount {
     char   **name;
     uint64_t *n;
+    uint8_t  *seen;            /* the source has a summary */
     size_t    len, cap;
     int64_t   lo, hi;
 } qcount;
@@ -218,21 +219,27 @@ static int q_fn(void *ctx, const ipl_qentry *q)
         uint64_t *b = realloc(c->n, cap * sizeof *b);
         if (b)
             c->n = b;
-        if (!a || !b)
+        uint8_t *sn = realloc(c->seen, cap);
+        if (sn)
+            c->seen = sn;
+        if (!a || !b || !sn)
             return IPL_ENOMEM;
         c->cap = cap;
     }
     if (!(c->name[c->len] = strdup(q->source)))
         return IPL_ENOMEM;
+    c->seen[c->len] = 0;
     c->n[c->len++] = 1;
     return 0;
 }
 
-static uint64_t q_of(const qcount *c, const char *source)
+static uint64_t q_of(qcount *c, const char *source)
 {
     for (size_t i = 0; i < c->len; i++)
-        if (strcmp(c->name[i], source) == 0)
+        if (strcmp(c->name[i], source) == 0) {
+            c->seen[i] = 1;
             return c->n[i];
+        }
     return 0;
 }
 
@@ -277,14 +284,79 @@ static int settle(ipl_rtxn *t, ipl_batch *b, row *r, const ipl_srv_health_opts *
     return err;
 }
 
+typedef struct degraded {       /* a degraded source, for the servers it feeds */
+    char *name;
+    char  detail[256];
+} degraded;
+
+typedef struct srcctx {
+    ipl_rtxn  *t;
+    ipl_batch *b;
+    const ipl_srv_health_opts *o;
+    qcount    *qc;
+    ipl_srv_health_fn fn;
+    void      *ctx;
+    uint64_t  *nchg, *nput;
+    degraded  *deg;
+    size_t     ndeg, capdeg;
+    ipl_diag  *d;
+} srcctx;
+
+/* One source's row: passive state, quarantine burst; reported, never recorded (rotated files
+ * fall silent by design; a burst is recorded through the server the source feeds). */
+static int source_row(void *ctx, const char *name, const ipl_srv_sum *s)
+{
+    srcctx *c = ctx;
+    const ipl_srv_health_opts *o = c->o;
+    char server[IPL_SRV_FEED_MAX];
+    row r;
+    memset(&r, 0, sizeof r);
+    ipl_srv_health *h = &r.h;
+    h->what = "source";
+    h->name = name;
+    if (s && s->nfeeds) {
+        snprintf(server, sizeof server, "%s", s->feeds[0]);
+        h->server = server;
+    }
+    h->check = "passive";
+    h->last = s ? s->last : 0;
+    h->state = ipl_srv_passive(s, o, &h->rhythm, h->detail, sizeof h->detail);
+    h->quarantined = q_of(c->qc, name);
+    if (h->quarantined >= o->burst) {
+        char w[32];
+        dur(o->window_us, w, sizeof w);
+        h->state = IPL_SRV_DEGRADED;
+        h->check = "quarantine";
+        snprintf(h->detail, sizeof h->detail, "%llu lines quarantined in the last %s",
+                 (unsigned long long)h->quarantined, w);
+        if (c->ndeg == c->capdeg) {
+            size_t cap = c->capdeg ? c->capdeg * 2 : 8;
+            degraded *a = realloc(c->deg, cap * sizeof *a);
+            if (!a)
+                return ipl_diag_set(c->d, IPL_ENOMEM, "out of memory");
+            c->deg = a;
+            c->capdeg = cap;
+        }
+        if (!(c->deg[c->ndeg].name = strdup(name)))
+            return ipl_diag_set(c->d, IPL_ENOMEM, "out of memory");
+        snprintf(c->deg[c->ndeg++].detail, sizeof c->deg[0].detail, "%s", h->detail);
+    }
+    snprintf(r.key, sizeof r.key, "source:%.*s", IPL_SRV_FEED_MAX - 1, name);
+    int err = settle(c->t, c->b, &r, o, 0, c->nchg, c->nput, c->d);
+    if (!err && c->fn)
+        err = c->fn(c->ctx, h);
+    return err;
+}
+
 int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record,
                          ipl_srv_health_fn fn, void *ctx, uint64_t *changes, ipl_diag *d)
 {
     ipl_rtxn *t = NULL;
     ipl_srv_view *v = NULL;
     ipl_batch *b = NULL;
-    row *srows = NULL;
-    qcount qc = {NULL, NULL, 0, 0, o->at - o->window_us, o->at};
+    qcount qc = {NULL, NULL, NULL, 0, 0, o->at - o->window_us, o->at};
+    srcctx sc;
+    memset(&sc, 0, sizeof sc);
     uint64_t nchg = 0, nput = 0;
     int err, lk = -1;
     if (changes)
@@ -298,56 +370,14 @@ int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record
             ipl_diag_set(d, err, "out of memory");
         goto out;
     }
-    size_t nsrc = ipl_srv_source_count(v);
-    /* sources that only quarantined lines have no summary: add rows for them too */
-    srows = calloc(nsrc + qc.len + 1, sizeof *srows);
-    if (!srows) {
-        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    /* sources, one summary at a time; then those that only quarantined lines (no summary) */
+    srcctx sc0 = {t, b, o, &qc, fn, ctx, &nchg, &nput, NULL, 0, 0, d};
+    sc = sc0;
+    if ((err = ipl_srv_sources_scan(t, source_row, &sc, d)))
         goto out;
-    }
-    size_t nrows = 0;
-    for (size_t i = 0; i < nsrc + qc.len; i++) {
-        const char *nm;
-        const ipl_srv_sum *s;
-        if (i < nsrc) {
-            s = ipl_srv_source_at(v, i, &nm);
-        } else {
-            nm = qc.name[i - nsrc];
-            s = NULL;
-            int dup = 0;
-            for (size_t k = 0; k < nsrc && !dup; k++) {
-                const char *x;
-                ipl_srv_source_at(v, k, &x);
-                dup = strcmp(x, nm) == 0;
-            }
-            if (dup)
-                continue;
-        }
-        row *r = &srows[nrows++];
-        ipl_srv_health *h = &r->h;
-        h->what = "source";
-        h->name = nm;
-        h->server = s && s->nfeeds ? s->feeds[0] : NULL;
-        h->check = "passive";
-        h->last = s ? s->last : 0;
-        h->state = ipl_srv_passive(s, o, &h->rhythm, h->detail, sizeof h->detail);
-        h->quarantined = q_of(&qc, nm);
-        if (h->quarantined >= o->burst) {
-            char w[32];
-            dur(o->window_us, w, sizeof w);
-            h->state = IPL_SRV_DEGRADED;
-            h->check = "quarantine";
-            snprintf(h->detail, sizeof h->detail, "%llu lines quarantined in the last %s",
-                     (unsigned long long)h->quarantined, w);
-        }
-        snprintf(r->key, sizeof r->key, "source:%.*s", IPL_SRV_FEED_MAX - 1, nm);
-        /* a source's own state is reported, not recorded: rotated files fall silent by design;
-         * its quarantine burst is recorded through the server it feeds */
-        if ((err = settle(t, b, r, o, 0, &nchg, &nput, d)))
+    for (size_t i = 0; i < qc.len; i++)
+        if (!qc.seen[i] && (err = source_row(&sc, qc.name[i], NULL)))
             goto out;
-        if (fn && (err = fn(ctx, h)))
-            goto out;
-    }
     for (size_t i = 0; i < ipl_srv_count(v); i++) {
         const ipl_srv *s = ipl_srv_at(v, i);
         row r;
@@ -360,14 +390,13 @@ int ipl_srv_health_check(ipl_store *st, const ipl_srv_health_opts *o, int record
         h->last = s->sum ? s->sum->last : 0;
         h->state = ipl_srv_passive(s->sum, o, &h->rhythm, h->detail, sizeof h->detail);
         for (uint32_t k = 0; s->sum && k < s->sum->nfeeds; k++)
-            for (size_t x = 0; x < nrows; x++)
-                if (strcmp(srows[x].h.name, s->sum->feeds[k]) == 0 &&
-                    srows[x].h.state == IPL_SRV_DEGRADED && h->state != IPL_SRV_UNKNOWN) {
+            for (size_t x = 0; x < sc.ndeg; x++)
+                if (strcmp(sc.deg[x].name, s->sum->feeds[k]) == 0 && h->state != IPL_SRV_UNKNOWN) {
                     /* lines arrive but do not parse: degraded, also when nothing parsed lately */
                     h->state = IPL_SRV_DEGRADED;
                     h->check = "quarantine";
                     snprintf(h->detail, sizeof h->detail, "source '%.100s': %.120s",
-                             srows[x].h.name, srows[x].h.detail);
+                             sc.deg[x].name, sc.deg[x].detail);
                 }
         snprintf(r.key, sizeof r.key, "server:%.*s", IPL_SRV_FEED_MAX - 1, s->name);
         if ((err = settle(t, b, &r, o, record, &nchg, &nput, d)))
@@ -399,10 +428,13 @@ out:
     ipl_srv__unlock(lk);
     ipl_batch_free(b);
     ipl_srv_view_free(v);
-    free(srows);
+    for (size_t i = 0; i < sc.ndeg; i++)
+        free(sc.deg[i].name);
+    free(sc.deg);
     for (size_t i = 0; i < qc.len; i++)
         free(qc.name[i]);
     free(qc.name);
     free(qc.n);
+    free(qc.seen);
     return err;
 }

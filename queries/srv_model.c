@@ -376,9 +376,9 @@ out:
 struct ipl_srv_view {
     ipl_srv      *srv;
     size_t        n;
-    ipl_srv_sum **sum, **srcsum;
-    char        **sumname, **srcname;
-    size_t        nsum, nsrc;
+    ipl_srv_sum **sum;
+    char        **sumname;
+    size_t        nsum;
     cJSON       **man;
     char        **manjson;
     size_t        nman, capman;
@@ -441,7 +441,6 @@ int ipl_srv_view_load(ipl_rtxn *t, ipl_srv_view **out, ipl_diag *d)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
     manctx mc = {v, d};
     if ((err = ipl_srv__sums_load(t, IPL_SRV_NS_SUM, &v->sum, &v->sumname, &v->nsum, d)) ||
-        (err = ipl_srv__sums_load(t, IPL_SRV_NS_SRC, &v->srcsum, &v->srcname, &v->nsrc, d)) ||
         (err = ipl_store_kv_scan(t, IPL_SRV_NS_SERVER, man_fn, &mc, d)))
         goto fail;
     v->srv = calloc(v->nsum + v->nman + 1, sizeof *v->srv);
@@ -510,18 +509,12 @@ void ipl_srv_view_free(ipl_srv_view *v)
         free(v->sum[i]);
         free(v->sumname[i]);
     }
-    for (size_t i = 0; i < v->nsrc; i++) {
-        free(v->srcsum[i]);
-        free(v->srcname[i]);
-    }
     for (size_t i = 0; i < v->nman; i++) {
         cJSON_Delete(v->man[i]);
         free(v->manjson[i]);
     }
     free(v->sum);
     free(v->sumname);
-    free(v->srcsum);
-    free(v->srcname);
     free(v->man);
     free(v->manjson);
     free(v->srv);
@@ -536,14 +529,4 @@ const ipl_srv *ipl_srv_find(const ipl_srv_view *v, const char *name)
     ipl_srv key = {0};
     key.name = name;
     return bsearch(&key, v->srv, v->n, sizeof *v->srv, by_name);
-}
-
-size_t ipl_srv_source_count(const ipl_srv_view *v) { return v->nsrc; }
-
-const ipl_srv_sum *ipl_srv_source_at(const ipl_srv_view *v, size_t i, const char **name)
-{
-    if (i >= v->nsrc)
-        return NULL;
-    *name = v->srcname[i];
-    return v->srcsum[i];
 }

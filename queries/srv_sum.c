@@ -293,6 +293,50 @@ double ipl_srv_rate_span(const ipl_srv_sum *s)
     return s->events ? (double)s->events / (hours < 1.0 ? 1.0 : hours) : 0.0;
 }
 
+/* ---- the stored form ---- */
+
+size_t ipl_srv__pack(const ipl_srv_sum *s, uint8_t *out)
+{
+    const uint8_t *p = (const uint8_t *)s, *e = p + sizeof *s;
+    size_t w = 0;
+    while (p < e) {
+        if (*p) {
+            out[w++] = *p++;
+            continue;
+        }
+        size_t run = 0;
+        while (p < e && !*p && run < 255) {
+            p++;
+            run++;
+        }
+        out[w++] = 0;
+        out[w++] = (uint8_t)run;
+    }
+    return w;
+}
+
+int ipl_srv__unpack(const void *val, size_t n, ipl_srv_sum *s)
+{
+    const uint8_t *p = val, *e = p + n;
+    uint8_t *o = (uint8_t *)s, *oe = o + sizeof *s;
+    while (p < e) {
+        if (*p) {
+            if (o >= oe)
+                return IPL_ECORRUPT;
+            *o++ = *p++;
+            continue;
+        }
+        if (p + 1 >= e || p[1] == 0 || (size_t)(oe - o) < p[1])
+            return IPL_ECORRUPT;
+        memset(o, 0, p[1]);
+        o += p[1];
+        p += 2;
+    }
+    if (o != oe || s->version != IPL_SRV_SUM_VERSION)
+        return IPL_ECORRUPT;
+    return IPL_OK;
+}
+
 /* ---- the incremental pass ---- */
 
 typedef struct idmap {          /* open addressing: dictionary id -> index + 1 */
@@ -420,11 +464,15 @@ static int load_fn(void *ctx, const char *key, const void *val, size_t n)
 {
     loadctx *c = ctx;
     uint32_t ix = 0, id;
-    if (n != sizeof(ipl_srv_sum) || ((const ipl_srv_sum *)val)->version != IPL_SRV_SUM_VERSION)
-        return 0;                        /* an old layout: rebuilt by ipl_srv_reset */
-    ipl_srv_sum tmp;
-    memcpy(&tmp, val, sizeof tmp);
-    int err = sumset_add(c->set, key, &tmp, &ix, c->d);
+    ipl_srv_sum *tmp = malloc(sizeof *tmp);
+    if (!tmp)
+        return ipl_diag_set(c->d, IPL_ENOMEM, "out of memory");
+    if (ipl_srv__unpack(val, n, tmp) != IPL_OK) {
+        free(tmp);
+        return 0;                        /* another layout: the next pass folds everything */
+    }
+    int err = sumset_add(c->set, key, tmp, &ix, c->d);
+    free(tmp);
     if (err)
         return err;
     if (c->t && ipl_dict_find(c->t, key, strlen(key), &id) == IPL_OK)
@@ -469,13 +517,16 @@ static uint32_t sum_of(ipl_rtxn *t, sumset *s, uint32_t id, ipl_diag *d)
     /* first sight in this pass: start from the stored summary, if any */
     const void *v;
     size_t vn;
-    ipl_srv_sum tmp, *init = NULL;
-    if (!s->fresh && ipl_store_kv_get(t, s->ns, nm, &v, &vn) == IPL_OK && vn == sizeof tmp) {
-        memcpy(&tmp, v, sizeof tmp);
-        if (tmp.version == IPL_SRV_SUM_VERSION)
-            init = &tmp;
+    ipl_srv_sum *tmp = malloc(sizeof *tmp);
+    if (!tmp) {
+        ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        return 0;
     }
-    if (sumset_add(s, nm, init, &ix, d))
+    int have = !s->fresh && ipl_store_kv_get(t, s->ns, nm, &v, &vn) == IPL_OK &&
+               ipl_srv__unpack(v, vn, tmp) == IPL_OK;
+    int err = sumset_add(s, nm, have ? tmp : NULL, &ix, d);
+    free(tmp);
+    if (err)
         return 0;
     if (idmap_put(&s->byid, id, ix + 1)) {
         ipl_diag_set(d, IPL_ENOMEM, "out of memory");
@@ -556,6 +607,7 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
     sumset src = {IPL_SRV_NS_SRC, 0, NULL, NULL, NULL, 0, 0, {0}};
     idmap srcmap = {0};
     srcinfo *infos = NULL;
+    uint8_t *packed = NULL;
     size_t ninfo = 0;
     uint64_t from = 0, last, nread = 0;
     int err;
@@ -634,12 +686,17 @@ int ipl_srv_update(ipl_store *st, uint64_t *folded, ipl_diag *d)
     if (err != IPL_ENOTFOUND)
         goto out;
     err = IPL_OK;
+    if (!(packed = malloc(IPL_SRV__PACK_MAX))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto out;
+    }
     for (int pass = 0; pass < 2; pass++) {
         sumset *s = pass ? &src : &srv;
         for (size_t i = 0; i < s->n; i++) {
             if (!s->dirty[i] || strlen(s->name[i]) + strlen(s->ns) + 2 > 480)
                 continue;
-            if ((err = ipl_batch_kv_put(b, s->ns, s->name[i], s->sum[i], sizeof(ipl_srv_sum), d)))
+            size_t pn = ipl_srv__pack(s->sum[i], packed);
+            if ((err = ipl_batch_kv_put(b, s->ns, s->name[i], packed, pn, d)))
                 goto out;
         }
     }
@@ -666,6 +723,7 @@ out:
     free(srcmap.id);
     free(srcmap.ix);
     free(infos);
+    free(packed);
     return err;
 }
 
@@ -690,5 +748,29 @@ out:
     ipl_rtxn_end(t);
     ipl_srv__unlock(lk);
     ipl_batch_free(b);
+    return err;
+}
+
+typedef struct scanctx {
+    ipl_srv_sum_fn fn;
+    void          *ctx;
+    ipl_srv_sum   *tmp;
+} scanctx;
+
+static int scan_fn(void *ctx, const char *key, const void *val, size_t n)
+{
+    scanctx *c = ctx;
+    if (ipl_srv__unpack(val, n, c->tmp) != IPL_OK)
+        return 0;                        /* another layout: the next pass rebuilds it */
+    return c->fn(c->ctx, key, c->tmp);
+}
+
+int ipl_srv_sources_scan(ipl_rtxn *t, ipl_srv_sum_fn fn, void *ctx, ipl_diag *d)
+{
+    scanctx c = {fn, ctx, malloc(sizeof(ipl_srv_sum))};
+    if (!c.tmp)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    int err = ipl_store_kv_scan(t, IPL_SRV_NS_SRC, scan_fn, &c, d);
+    free(c.tmp);
     return err;
 }

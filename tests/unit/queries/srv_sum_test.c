@@ -5,7 +5,7 @@
 
 #include "engine/err.h"
 #include "engine/store.h"
-#include "queries/srv.h"
+#include "queries/srv_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +151,39 @@ static const ipl_srv *find(ipl_srv_view **v, const char *name)
     return *v ? ipl_srv_find(*v, name) : NULL;
 }
 
+static int count_src(void *ctx, const char *name, const ipl_srv_sum *s)
+{
+    (void)name;
+    CHECK(s->events > 0);
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+static void test_pack(void)
+{
+    ipl_srv_sum *s = calloc(1, sizeof *s), *u = calloc(1, sizeof *u);
+    uint8_t *buf = malloc(IPL_SRV__PACK_MAX);
+    s->version = IPL_SRV_SUM_VERSION;
+    for (int i = 0; i < 500; i++)
+        ipl_srv_sum_add(s, T0 + US(37) * i * i, IPL_SRV_DHCP);
+    ipl_srv_sum_feed(s, "file:/var/log/dhcp/DhcpSrvLog-Mon.log");
+    size_t n = ipl_srv__pack(s, buf);
+    CHECK(n < sizeof *s / 4);                       /* mostly empty: packs small */
+    CHECK_INT(ipl_srv__unpack(buf, n, u), IPL_OK);
+    CHECK(memcmp(s, u, sizeof *s) == 0);
+    CHECK_INT(ipl_srv__unpack(buf, n - 1, u), IPL_ECORRUPT);   /* short */
+    buf[n] = 7;
+    CHECK_INT(ipl_srv__unpack(buf, n + 1, u), IPL_ECORRUPT);   /* long */
+    uint8_t bad[2] = {0, 0};                                     /* a zero-length run */
+    CHECK_INT(ipl_srv__unpack(bad, 2, u), IPL_ECORRUPT);
+    s->version = 1;                                              /* another layout */
+    n = ipl_srv__pack(s, buf);
+    CHECK_INT(ipl_srv__unpack(buf, n, u), IPL_ECORRUPT);
+    free(s);
+    free(u);
+    free(buf);
+}
+
 static void test_update(void)
 {
     ipl_diag d = {0};
@@ -170,7 +203,12 @@ static void test_update(void)
     CHECK(s && s->sum && s->sum->nfeeds == 1 && strcmp(s->sum->feeds[0], "test:a") == 0);
     CHECK(find(&v, "admin-host") == NULL);
     CHECK_INT(ipl_srv_count(v), 2);
-    CHECK_INT(ipl_srv_source_count(v), 2);
+    ipl_rtxn *t = NULL;
+    uint64_t nsrc = 0;
+    ipl_rtxn_begin(st, &t, &d);
+    CHECK_INT(ipl_srv_sources_scan(t, count_src, &nsrc, &d), IPL_OK);
+    ipl_rtxn_end(t);
+    CHECK_INT(nsrc, 2);
     /* incremental: only the new events are read */
     add(IPL_K_LEASE_RENEW, T0 + US(3600), "dhcp1", "test:c", NULL);
     CHECK_INT(ipl_srv_update(st, &n, &d), IPL_OK);
@@ -218,6 +256,7 @@ int main(void)
     RUN(test_gaps);
     RUN(test_sum);
     RUN(test_window);
+    RUN(test_pack);
     RUN(test_update);
     return check_summary();
 }
