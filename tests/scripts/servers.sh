@@ -203,6 +203,10 @@ r=$(api "$ADM" POST /api/v1/servers --data '{"name":"api-dc","type":"dc"}')
 check "API add twice: 409" eq "$(tail -n1 <<<"$r")" 409
 r=$(api "$ADM" POST /api/v1/servers --data '{"name":"y","type":"dc","managed":"yes"}')
 check "API bad field: 400 naming it" contains "$r" '"field":"managed"'
+r=$(api "$ADM" POST /api/v1/servers --data '{"name":"y","type":"dc","colour":"red"}')
+check "API unknown key: 400 naming it" contains "$r" '"field":"colour"'
+r=$(api "$ADM" POST /api/v1/servers --data '{"action":7,"name":{}}')
+check "API two bad fields: one answer" eq "$(grep -c '"error"' <<<"$r")" 1
 r=$(api "$ADM" POST /api/v1/servers --data 'not json')
 check "API body not JSON: 400" eq "$(tail -n1 <<<"$r")" 400
 r=$(api "$ADM" DELETE "/api/v1/servers?name=api-dc")

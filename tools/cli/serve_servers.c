@@ -449,6 +449,20 @@ static int h_post(void *arg, ipl_api_req *r)
         cJSON_Delete(j);
         return ipl_api_error(r, 400, NULL, "the body must be a JSON object");
     }
+    static const char *const known[] = {"action", "name", "type", "vendor", "address", "managed",
+                                        "owner", "description", "fields", "groups", "probe",
+                                        "probe_name"};
+    const cJSON *x;
+    cJSON_ArrayForEach(x, j) {
+        size_t k = 0;
+        while (k < sizeof known / sizeof known[0] && strcmp(x->string, known[k]) != 0)
+            k++;
+        if (k == sizeof known / sizeof known[0]) {
+            ipl_api_error(r, 400, x->string, "unknown key '%.64s'", x->string);
+            cJSON_Delete(j);
+            return IPL_EINVAL;
+        }
+    }
     ipl_srv_change c;
     memset(&c, 0, sizeof c);
     const char *action = jtext(r, j, "action", &bad);
@@ -458,7 +472,8 @@ static int h_post(void *arg, ipl_api_req *r)
     char types[128] = "";
     const char *fields[IPL_SRV_FIELDS_MAX + 1], *groups[IPL_SRV_FIELDS_MAX + 1];
     char fbuf[IPL_SRV_FIELDS_MAX + 1][IPL_SRV_TEXT_MAX + 80];
-    c.name = jtext(r, j, "name", &bad);
+    if (!bad)
+        c.name = jtext(r, j, "name", &bad);
     if (!bad && c.action < 0) {
         bad = 1;
         ipl_api_error(r, 400, "action", "action must be add or edit (DELETE removes)");
@@ -467,7 +482,7 @@ static int h_post(void *arg, ipl_api_req *r)
         bad = 1;
         ipl_api_error(r, 400, "name", "give \"name\"");
     }
-    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(j, "type"), *x;
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(j, "type");
     if (!bad && ty) {
         if (cJSON_IsString(ty))
             snprintf(types, sizeof types, "%s", ty->valuestring);
@@ -496,6 +511,7 @@ static int h_post(void *arg, ipl_api_req *r)
     if (!bad) c.probe_name = jtext(r, j, "probe_name", &bad);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "managed");
     c.managed = -1;
+    /* every answered error above set bad: nothing below answers twice */
     if (!bad && m) {
         if (!cJSON_IsBool(m)) {
             bad = 1;
