@@ -455,6 +455,8 @@ int ipl_srv_view_load(ipl_rtxn *t, ipl_srv_view **out, ipl_diag *d)
         s->types = s->sum->types ? s->sum->types : IPL_SRV_OTHER;
         s->formats = s->sum->formats;
         s->vendor = first_vendor(s->formats);
+        if (!*s->vendor && s->types == IPL_SRV_SSHD)
+            s->vendor = "OpenSSH";        /* sshd lines read through the syslog router */
         s->managed = -1;
     }
     qsort(v->srv, v->n, sizeof *v->srv, by_name);

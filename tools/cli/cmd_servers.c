@@ -284,6 +284,7 @@ cJSON *srv_show_json(ipl_rtxn *t, const ipl_srv_view *v, const ipl_srv *s, int64
 typedef struct hctx {
     cJSON *arr;
     int    sources, extra;
+    int64_t at;
     const ipl_srv_view *v;
 } hctx;
 
@@ -315,6 +316,13 @@ static int health_fn(void *ctx, const ipl_srv_health *h)
         cJSON_AddStringToObject(o, "check", h->check);
         if (h->last)
             add_time(o, "last", h->last);
+        if (h->since && c->at >= h->since) {
+            char f[32];
+            int64_t sec = (c->at - h->since) / IPL_US_PER_SEC;
+            snprintf(f, sizeof f, "%lldd%02lldh%02lldm", (long long)(sec / 86400),
+                     (long long)(sec % 86400 / 3600), (long long)(sec % 3600 / 60));
+            cJSON_AddStringToObject(o, "for", f);
+        }
     }
     cJSON_AddItemToArray(c->arr, o);
     return 0;
@@ -326,7 +334,7 @@ cJSON *srv_health_json(ipl_store *st, const ipl_srv_health_opts *o, int record, 
     cJSON *j = cJSON_CreateObject();
     ipl_rtxn *t = NULL;
     ipl_srv_view *v = NULL;
-    hctx c = {NULL, 0, extra, NULL};
+    hctx c = {NULL, 0, extra, o->at, NULL};
     if (!j || !(c.arr = cJSON_AddArrayToObject(j, "servers")))
         goto fail;
     if (ipl_srv_update(st, NULL, d) || ipl_rtxn_begin(st, &t, d) || ipl_srv_view_load(t, &v, d))
@@ -576,14 +584,16 @@ static int do_health(const ipl_args *a)
     } else {
         static const ipl_col cols[] = {{"name", IPL_COL_STR}, {"type", IPL_COL_STR},
                                        {"state", IPL_COL_STR}, {"since", IPL_COL_STR},
-                                       {"check", IPL_COL_STR}, {"detail", IPL_COL_STR}};
-        if ((err = ipl_out_new(&o, f, cols, 6, cli_write_stdout, NULL)))
+                                       {"for", IPL_COL_STR},   {"check", IPL_COL_STR},
+                                       {"detail", IPL_COL_STR}};
+        if ((err = ipl_out_new(&o, f, cols, 7, cli_write_stdout, NULL)))
             goto out;
         cJSON *x;
         cJSON_ArrayForEach(x, cJSON_GetObjectItem(j, "servers")) {
-            const char *row[6];
-            static const char *const keys[] = {"name", "type", "state", "since", "check", "detail"};
-            for (int k = 0; k < 6; k++) {
+            const char *row[7];
+            static const char *const keys[] = {"name", "type", "state", "since", "for", "check",
+                                               "detail"};
+            for (int k = 0; k < 7; k++) {
                 const cJSON *y = cJSON_GetObjectItem(x, keys[k]);
                 row[k] = cJSON_IsString(y) ? y->valuestring : NULL;
             }
