@@ -456,14 +456,13 @@ static int sumset_add(sumset *s, const char *name, const ipl_srv_sum *init, uint
 
 typedef struct loadctx {
     sumset    *set;
-    ipl_rtxn  *t;
     ipl_diag  *d;
 } loadctx;
 
 static int load_fn(void *ctx, const char *key, const void *val, size_t n)
 {
     loadctx *c = ctx;
-    uint32_t ix = 0, id;
+    uint32_t ix = 0;
     ipl_srv_sum *tmp = malloc(sizeof *tmp);
     if (!tmp)
         return ipl_diag_set(c->d, IPL_ENOMEM, "out of memory");
@@ -473,18 +472,14 @@ static int load_fn(void *ctx, const char *key, const void *val, size_t n)
     }
     int err = sumset_add(c->set, key, tmp, &ix, c->d);
     free(tmp);
-    if (err)
-        return err;
-    if (c->t && ipl_dict_find(c->t, key, strlen(key), &id) == IPL_OK)
-        return idmap_put(&c->set->byid, id, ix + 1);
-    return 0;
+    return err;
 }
 
 int ipl_srv__sums_load(ipl_rtxn *t, const char *ns, ipl_srv_sum ***sum, char ***name, size_t *n,
                        ipl_diag *d)
 {
     sumset s = {ns, 0, NULL, NULL, NULL, 0, 0, {0}};
-    loadctx c = {&s, NULL, d};
+    loadctx c = {&s, d};
     int err = ipl_store_kv_scan(t, ns, load_fn, &c, d);
     free(s.dirty);
     free(s.byid.id);
