@@ -153,6 +153,8 @@ dnsmasq --no-daemon --port "$DP" --listen-address=127.0.0.1 --bind-interfaces --
   --conf-file=/dev/null --pid-file= --user="$(id -un)" --address=/probe.test/192.0.2.1 > dnsmasq.log 2>&1 &
 DNSM=$!
 "$IPL" servers add web --type other --address "127.0.0.1:$HP" --probe tcp >/dev/null
+# a name dnsmasq has no answer for (no upstream: it refuses): the server answers, but not well
+"$IPL" servers add lame-dns --type dns --address "127.0.0.1:$DP" --probe dns --probe-name nothing.example >/dev/null
 ADM=$("$IPL" token create --name admin --role Administrator)
 RD=$("$IPL" token create --name reader --role Reader)
 IPLEDGER_SERVERS_PROBE_MS=200 IPLEDGER_SERVERS_TIMEOUT_MS=300 IPLEDGER_SERVERS_PASSIVE_MS=400 \
@@ -170,6 +172,9 @@ for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0
 check "dns answering: running" wait_state core-dns running
 check "tcp listening: running" wait_state web running
 check "health JSON has since" contains "$(state_of core-dns)" "running|20"
+check "dns refusing the name: degraded" wait_state lame-dns degraded
+ev=$("$IPL" query 'server.status where server = "lame-dns"' --format ndjson)
+check "degraded recorded with the reason" contains "$ev" "\"reason\":\"dns 127.0.0.1:$DP answered nothing.example with"
 r=$(api "$ADM" GET /api/v1/servers/health)
 check "health JSON shape" contains "$r" '{"servers":[{"name":'
 kill "$DNSM"; wait "$DNSM" 2>/dev/null; DNSM=""
