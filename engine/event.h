@@ -168,6 +168,10 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
     X(IPL_A_CHAIN_BEFORE, 105, "chain.before", 0)       \
     X(IPL_A_CHAIN_AFTER, 106, "chain.after", 0)         \
     X(IPL_A_ORIGIN,      107, "origin",      0)         \
+    X(IPL_A_PREV_STATUS, 108, "previous_status", 1)     \
+    X(IPL_A_SINCE,       109, "since",       0)         \
+    X(IPL_A_CHECK,       110, "check",       1)         \
+    X(IPL_A_WATCHED,     111, "watched_source", 0)  \
     X(IPL_A_RESULT,      116, "result",      1)         \
     X(IPL_A_ERROR,       117, "error",       0)         \
     X(IPL_A_CONFIG_HASH, 118, "config_hash", 0)         \
@@ -178,6 +182,8 @@ int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline *
  *   80-89 dnsmasq + sshd       90-99 NPS + FreeRADIUS   100-127 address space, inventory, retention, geo
  *   (100-107 retention: a purge's counts per kind/source/hold, record bytes, time span, chain
  *   heads before and after; "origin" = source#line of an event re-imported from an export)
+ *   (108-115 inventory: server.status's previous status, since (ISO 8601), the check that saw
+ *   it (passive, quarantine, dns, tcp, kea) and the source watched by a passive check)
  *   (116-119 Kea management, engine/msm/kea_manage.c: "result" ok|failed of a change sent to a
  *   server, "error" why it failed, "config_hash" SHA-256 of the server's config after it,
  *   "endpoint" the control channel)

@@ -242,6 +242,9 @@ int64_t ipl_server_now(ipl_server *s);
 
 /* ---- inside a handler ---- */
 const char *ipl_api_param(ipl_api_req *r, const char *name);    /* decoded query parameter */
+/* The request body (at most limits.body_bytes; not NUL-terminated; borrowed until the handler
+ * returns); "" with *len 0 when there is none. */
+const char *ipl_api_body(ipl_api_req *r, size_t *len);
 const ipl_principal *ipl_api_principal(const ipl_api_req *r);
 int64_t     ipl_api_now(const ipl_api_req *r);
 ipl_rtxn   *ipl_api_rtxn(ipl_api_req *r, ipl_diag *d);           /* begun lazily, ended after */

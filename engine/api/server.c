@@ -486,6 +486,13 @@ const char *ipl_api_param(ipl_api_req *r, const char *name)
     return evhttp_find_header(&r->params, name);
 }
 
+const char *ipl_api_body(ipl_api_req *r, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    *len = in ? evbuffer_get_length(in) : 0;
+    return *len ? (const char *)evbuffer_pullup(in, -1) : "";
+}
+
 const ipl_principal *ipl_api_principal(const ipl_api_req *r) { return &r->p; }
 int64_t ipl_api_now(const ipl_api_req *r) { return r->now; }
 

@@ -107,7 +107,7 @@ start_kea || finish
 base=$((36000 + ($$ % 10000) * 2)); HP=$base; URL="http://127.0.0.1:$HP"
 "$IPL" init --store st >/dev/null
 ADM=$("$IPL" token create --store st --name admin --role Administrator)
-"$IPL" serve --store st --listen "127.0.0.1:$HP" --log serve.log &
+IPLEDGER_SERVERS_PROBE_MS=200 "$IPL" serve --store st --listen "127.0.0.1:$HP" --log serve.log &
 SRV=$!
 for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 check "serve is up" curl -sf -o /dev/null "$URL/healthz"
@@ -122,6 +122,14 @@ out=$(kea register k1 --socket "$SOCK" 2>&1)
 check "register" contains "$out" "registered kea server 'k1'"
 check "register: no warning (baseline taken)" eq "$(grep -c warning <<<"$out")" 0
 check "list shows the endpoint" contains "$(kea list --format csv)" "k1,unix:$SOCK,dhcp4"
+
+# ---- serve's kea probe (status-get over the same socket) ----
+"$IPL" servers add kea-k1 --store st --type dhcp --address "unix:$SOCK" --probe kea >/dev/null
+probe_ev() { "$IPL" query --store st --format ndjson 'servers where check = "kea"'; }
+for _ in $(seq 50); do probe_ev | grep -q '"status":"running"' && break; sleep 0.2; done
+check "kea probe: running, as a server.status event" contains "$(probe_ev)" '"status":"running"'
+check "servers health shows it running" contains "$(curl -s -H "Authorization: Bearer $ADM" "$URL/api/v1/servers/health")" '"name":"kea-k1","type":"dhcp","state":"running"'
+"$IPL" servers remove kea-k1 --store st >/dev/null
 out=$(kea register k1 --socket "$SOCK" 2>&1); rc=$?
 check "register twice: exit 2, named" eq "$rc:$(grep -c "already registered" <<<"$out")" "2:1"
 out=$(kea register k2 2>&1); rc=$?
