@@ -6,6 +6,7 @@
  * Pure: no I/O, no clock, no globals written (cJSON records its last error in its own global).
  */
 #include "parsers/jsonev.h"
+#include "parsers/json.h"
 
 #include "engine/err.h"
 
@@ -56,25 +57,21 @@ int ipl_jsonev_check(const char *s, size_t n, size_t max, ipl_diag *d)
     return IPL_OK;
 }
 
-int ipl_jsonev_parse(const char *s, size_t n, cJSON **root, ipl_diag *d)
+int ipl_jsonev_parse(ipl_arena *a, const char *s, size_t n, cJSON **root, ipl_diag *d)
 {
-    const char *end = NULL;
-    cJSON *r = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-    int rc = IPL_OK;
+    size_t end = 0, at = 0;
+    cJSON *r = NULL;
     *root = NULL;
-    if (!r) {
-        size_t at = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
+    int rc = ipl_json_parse(s, n, a, &r, &end, &at);
+    if (rc == IPL_ENOMEM)
+        return ipl_diag_set(d, IPL_ELIMIT, "JSON record needs more than the line's memory limit");
+    if (rc != IPL_OK)
         return ipl_diag_set(d, IPL_EPARSE, "invalid JSON at byte %zu", at);
-    }
-    for (size_t i = (size_t)(end - s); i < n && rc == IPL_OK; i++)
+    for (size_t i = end; i < n; i++)
         if (!is_blank((unsigned char)s[i]))
-            rc = ipl_diag_set(d, IPL_EPARSE, "trailing data after the JSON object at byte %zu", i);
-    if (rc == IPL_OK && !cJSON_IsObject(r))
-        rc = ipl_diag_set(d, IPL_EPARSE, "JSON value is not an object");
-    if (rc != IPL_OK) {
-        cJSON_Delete(r);
-        return rc;
-    }
+            return ipl_diag_set(d, IPL_EPARSE, "trailing data after the JSON object at byte %zu", i);
+    if (!cJSON_IsObject(r))
+        return ipl_diag_set(d, IPL_EPARSE, "JSON value is not an object");
     *root = r;
     return IPL_OK;
 }

@@ -9,14 +9,14 @@
  *     size_t b = ipl_jsonev_frame(&s, &n);             (b == n: a blank line)
  *     rc = ipl_jsonev_check(s, n, MAX, d);               (length cap, UTF-8, NUL, \u0000)
  *     cJSON *root;
- *     rc = ipl_jsonev_parse(s, n, &root, d);             (one object, blanks after it)
+ *     rc = ipl_jsonev_parse(ctx->arena, s, n, &root, d); (one object, blanks after it)
  *     ... ipl_jsonev_text(ctx, ipl_jsonev_get(ipl_jsonev_get(root, "winlog"), "event_id")) ...
- *     cJSON_Delete(root);
  *
- * Ownership: the tree of ipl_jsonev_parse belongs to the caller, who frees it with cJSON_Delete
- * after the last use of anything read from it (on error there is no tree: *root is NULL). Members
- * from ipl_jsonev_get are borrowed from the tree, never freed on their own. ipl_jsonev_text's
- * strings are borrowed from the tree; its printed numbers live in ctx->arena.
+ * Ownership: the tree of ipl_jsonev_parse lives in the arena it was given (parsers/json.h: cJSON
+ * nodes, never given to cJSON_Delete) until the arena is cleared — ingest clears ctx->arena after
+ * each line (on error there is no tree: *root is NULL). Members from ipl_jsonev_get are borrowed
+ * from the tree. ipl_jsonev_text's strings are borrowed from the tree; its printed numbers live in
+ * ctx->arena.
  *
  * Pure: no I/O, no clock, no globals written (cJSON itself records its last error in a global).
  */
@@ -27,6 +27,7 @@
 
 #include <cJSON.h>
 
+#include "engine/arena.h"
 #include "engine/parser.h"
 #include "parsers/xml.h"                /* ipl_xml_str: the record's text slices */
 
@@ -41,10 +42,10 @@ size_t ipl_jsonev_frame(const char **s, size_t *n);
 int ipl_jsonev_check(const char *s, size_t n, size_t max, ipl_diag *d);
 
 /* Parses s[0..n) as one JSON value followed by nothing but blanks, and requires an object.
- * IPL_OK with *root the tree (the caller's: cJSON_Delete), or IPL_EPARSE with *root NULL:
- * "invalid JSON at byte N", "trailing data after the JSON object at byte N", "JSON value is not an
- * object". */
-int ipl_jsonev_parse(const char *s, size_t n, cJSON **root, ipl_diag *d);
+ * IPL_OK with *root the tree (in arena a), or IPL_EPARSE with *root NULL: "invalid JSON at byte
+ * N", "trailing data after the JSON object at byte N", "JSON value is not an object"; IPL_ELIMIT
+ * when the tree outgrows the arena. */
+int ipl_jsonev_parse(ipl_arena *a, const char *s, size_t n, cJSON **root, ipl_diag *d);
 
 /* Member `key` of object o (exact, case-sensitive name); NULL when o is NULL, not an object, or
  * has no such member, so lookups chain: ipl_jsonev_get(ipl_jsonev_get(root, "event"), "code"). */

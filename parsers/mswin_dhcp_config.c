@@ -796,7 +796,7 @@ static int json_record(ipl_parse_ctx *ctx, const char *s, size_t n, ipl_winevent
                        ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
     cJSON *root;
-    int rc = ipl_jsonev_parse(s, n, &root, d);
+    int rc = ipl_jsonev_parse(ctx->arena, s, n, &root, d);
     if (rc != IPL_OK)
         return rc;
     const cJSON *wl = jget(root, "winlog");
@@ -885,7 +885,6 @@ static int json_record(ipl_parse_ctx *ctx, const char *s, size_t n, ipl_winevent
     }
     rc = dc_build(ctx, w, r, id, ts, emit, emit_ctx, d);
 out:
-    cJSON_Delete(root);
     return rc;
 }
 

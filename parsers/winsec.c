@@ -752,11 +752,11 @@ static int nxlog(ipl_parse_ctx *ctx, const cJSON *root, ipl_winevent *w, unsigne
     return jdata_all(ctx, root, w, d);
 }
 
-/* Parses the line and fills *w (pointing into *tree, which the caller frees). */
+/* Parses the line and fills *w (pointing into *tree, which lives in ctx->arena). */
 static int json_fill(ipl_parse_ctx *ctx, const char *s, size_t n, cJSON **tree, ipl_winevent *w,
                      unsigned *id, ws_time *tm, ipl_diag *d)
 {
-    int rc = ipl_jsonev_parse(s, n, tree, d);
+    int rc = ipl_jsonev_parse(ctx->arena, s, n, tree, d);
     if (rc != IPL_OK)
         return rc;
     const cJSON *root = *tree;
@@ -784,7 +784,6 @@ static int ws_json_line(void *state, ipl_parse_ctx *ctx, const char *s, size_t n
     ws_time tm;
     if ((rc = json_fill(ctx, s, n, &tree, w, &id, &tm, d)) == IPL_OK)
         rc = ws_build(ctx, w, id, &tm, emit, emit_ctx, d);
-    cJSON_Delete(tree);
     return rc;
 }
 

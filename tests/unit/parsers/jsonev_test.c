@@ -37,11 +37,11 @@ static void test_parse_get_text(void)
 {
     ipl_diag d = {0};
     cJSON *root = NULL;
-    const char *j = "{\"winlog\":{\"event_id\":4624,\"big\":1e300,\"name\":\"alice\",\"t\":true}}  ";
-    CHECK_INT(ipl_jsonev_parse(j, strlen(j), &root, &d), IPL_OK);
-    CHECK(root != NULL);
     ipl_arena a;
     ipl_arena_init(&a, 1 << 16);
+    const char *j = "{\"winlog\":{\"event_id\":4624,\"big\":1e300,\"name\":\"alice\",\"t\":true}}  ";
+    CHECK_INT(ipl_jsonev_parse(&a, j, strlen(j), &root, &d), IPL_OK);
+    CHECK(root != NULL);
     ipl_parse_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.arena = &a;
@@ -53,15 +53,24 @@ static void test_parse_get_text(void)
     CHECK(ipl_jsonev_text(&ctx, ipl_jsonev_get(w, "t")).p == NULL);       /* booleans: none */
     CHECK(ipl_jsonev_text(&ctx, ipl_jsonev_get(w, "absent")).p == NULL);
     CHECK(ipl_jsonev_get(ipl_jsonev_get(root, "nope"), "event_id") == NULL);  /* NULL-tolerant */
-    cJSON_Delete(root);
-    ipl_arena_release(&a);
+    ipl_arena_clear(&a);
 
     root = (cJSON *)1;
-    CHECK_INT(ipl_jsonev_parse("[1,2]", 5, &root, &d), IPL_EPARSE);        /* not an object */
+    CHECK_INT(ipl_jsonev_parse(&a, "[1,2]", 5, &root, &d), IPL_EPARSE);        /* not an object */
     CHECK(root == NULL);
-    CHECK_INT(ipl_jsonev_parse("{\"a\":1} x", 9, &root, &d), IPL_EPARSE);  /* trailing bytes */
-    CHECK_INT(ipl_jsonev_parse("{\"a\":", 5, &root, &d), IPL_EPARSE);      /* truncated */
+    CHECK_INT(ipl_jsonev_parse(&a, "{\"a\":1} x", 9, &root, &d), IPL_EPARSE);  /* trailing bytes */
+    CHECK_STR(d.msg, "trailing data after the JSON object at byte 8");
+    CHECK_INT(ipl_jsonev_parse(&a, "{\"a\":", 5, &root, &d), IPL_EPARSE);      /* truncated */
+    CHECK_STR(d.msg, "invalid JSON at byte 4");
     CHECK(root == NULL);
+    /* a tree bigger than the arena: a limit, named */
+    ipl_arena small;
+    ipl_arena_init(&small, 256);
+    CHECK_INT(ipl_jsonev_parse(&small, "{\"a\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}", 46,
+                               &root, &d), IPL_ELIMIT);
+    CHECK(strstr(d.msg, "memory limit") != NULL);
+    ipl_arena_release(&small);
+    ipl_arena_release(&a);
 }
 
 int main(void)
