@@ -84,6 +84,21 @@ typedef struct ipl_ql_stats {
 } ipl_ql_stats;
 void ipl_ql_stats_get(const ipl_ql *q, ipl_ql_stats *s);
 
+/* ---- live filters (serve's tail: GET /api/v1/tail?q=QUERY) ----
+ * A query of a source and a where clause (time clauses included), tested event by event as
+ * events are committed. The matcher borrows q (free the matcher first); it may be used with a
+ * different read transaction on each call (nothing read from one is kept for the next). */
+typedef struct ipl_ql_matcher ipl_ql_matcher;
+/* IPL_EINVAL naming what a live filter cannot have: stages ("| count"), track or the quarantine
+ * and utilization sources. */
+int  ipl_ql_matcher_new(ipl_ql *q, ipl_ql_matcher **out, ipl_diag *d);
+/* kinds[k] = 1 for every kind the source reads (256 entries): a pre-filter for the caller. */
+void ipl_ql_matcher_kinds(const ipl_ql_matcher *m, uint8_t kinds[256]);
+/* *match = 1 when the event passes the source, the window and the where clause. */
+int  ipl_ql_matcher_test(ipl_ql_matcher *m, ipl_rtxn *t, const ipl_rawev *ev, int *match,
+                         ipl_diag *d);
+void ipl_ql_matcher_free(ipl_ql_matcher *m);
+
 /* Field names of a source, one per call of fn: track 0 events and the kind families, 1 track
  * rows, 2 quarantine rows, 3 utilization rows. */
 typedef int (*ipl_ql_name_fn)(void *ctx, const char *name, const char *type);

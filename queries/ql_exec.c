@@ -670,3 +670,76 @@ out:
     ipl_arena_release(&x.rowa);
     return err;
 }
+
+/* ---- live filters ---- */
+
+struct ipl_ql_matcher {
+    ipl_ql *q;
+    ql_exec x;
+};
+
+int ipl_ql_matcher_new(ipl_ql *q, ipl_ql_matcher **out, ipl_diag *d)
+{
+    *out = NULL;
+    if (q->track)
+        return ipl_diag_set(d, IPL_EINVAL, "a live filter reads events: '%s' is not an event "
+                            "source", q->source_name ? q->source_name : "track");
+    if (q->nstages)
+        return ipl_diag_set(d, IPL_EINVAL, "a live filter is a source and a where clause: "
+                            "stages ('| ...') are not allowed");
+    ipl_ql_matcher *m = calloc(1, sizeof *m);
+    if (!m)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    m->q = q;
+    m->x.q = q;
+    m->x.no_dstr_cache = 1;
+    ipl_arena_init(&m->x.rowa, (size_t)16 << 20);
+    if (!(m->x.mctx = pcre2_match_context_create(NULL))) {
+        ipl_arena_release(&m->x.rowa);
+        free(m);
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    }
+    pcre2_set_match_limit(m->x.mctx, q->o.regex_match_limit);
+    pcre2_set_depth_limit(m->x.mctx, q->o.regex_depth_limit);
+    *out = m;
+    return IPL_OK;
+}
+
+void ipl_ql_matcher_kinds(const ipl_ql_matcher *m, uint8_t kinds[256])
+{
+    for (unsigned k = 0; k < 256; k++)
+        kinds[k] = m->q->all_kinds || (m->q->kinds[k >> 3] >> (k & 7) & 1);
+}
+
+int ipl_ql_matcher_test(ipl_ql_matcher *m, ipl_rtxn *t, const ipl_rawev *ev, int *match,
+                        ipl_diag *d)
+{
+    ipl_ql *q = m->q;
+    *match = 0;
+    if (q->has_window && (ev->ts < q->from || ev->ts > q->to))
+        return IPL_OK;
+    if (!q->where) {
+        *match = 1;
+        return IPL_OK;
+    }
+    m->x.t = t;
+    m->x.d = d;
+    ql_row r = {ev, NULL};
+    int err = ql_eval(&m->x, q->where, &q->src, &r, match);
+    ipl_arena_clear(&m->x.rowa);
+    m->x.t = NULL;
+    return err;
+}
+
+void ipl_ql_matcher_free(ipl_ql_matcher *m)
+{
+    if (!m)
+        return;
+    if (m->x.mctx)
+        pcre2_match_context_free(m->x.mctx);
+    free(m->x.dstr);
+    free(m->x.fold);
+    ql_foldmap_free(m->x.foldmap);
+    ipl_arena_release(&m->x.rowa);
+    free(m);
+}

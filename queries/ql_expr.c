@@ -629,6 +629,8 @@ const char *ql_dict(ql_exec *x, uint32_t id, uint32_t *len)
     uint32_t n = (uint32_t)strlen(s);
     if (len)
         *len = n;
+    if (x->no_dstr_cache)
+        return s;
     if (id >= x->ndstr && id < DSTR_MAX) {
         size_t want = ids_for(x, id);
         ql_grow_ids((void **)&x->dstr, &x->ndstr, want < DSTR_MAX ? want : DSTR_MAX, sizeof *x->dstr);

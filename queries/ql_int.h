@@ -412,6 +412,7 @@ struct ql_exec {
     ql_op       sink;
     const char **vals;
     uint64_t    seqno;         /* arrival number of value rows (first/last order) */
+    int         no_dstr_cache; /* a live matcher: transactions change, so strings are not kept */
 };
 
 int  ql_exec_ops(ql_exec *x, ipl_diag *d);          /* builds the operator chain */

@@ -195,6 +195,15 @@ typedef struct ipl_server ipl_server;
 typedef struct ipl_api_req ipl_api_req;
 typedef int64_t (*ipl_clock_fn)(void *ctx);
 
+/* A filter for GET /api/v1/tail?q=QUERY, given by the caller (tools/cli: the query language; the
+ * engine sees no query code). compile: *filter owned (release frees it), kinds[k] = 1 for every
+ * kind it can pass; an error is answered 400 with d's message. test: *match for one event. */
+typedef struct ipl_tail_filter_ops {
+    int  (*compile)(const char *q, int64_t now, void **filter, uint8_t kinds[256], ipl_diag *d);
+    int  (*test)(void *filter, ipl_rtxn *t, const ipl_rawev *ev, int *match, ipl_diag *d);
+    void (*release)(void *filter);
+} ipl_tail_filter_ops;
+
 typedef struct ipl_server_opts {
     const ipl_server_conf *conf;                       /* copied */
     const ipl_parser *(*find_parser)(const char *name); /* the registry, from tools/cli */
@@ -203,6 +212,7 @@ typedef struct ipl_server_opts {
     ipl_clock_fn clock;                                 /* NULL = the real clock */
     void *clock_ctx;
     const char *config_path;                            /* reloaded on SIGHUP; may be NULL */
+    const ipl_tail_filter_ops *tail_filter;             /* q= of the tail; NULL: kinds only */
     void (*log)(void *ctx, const char *line);           /* one line per event worth logging */
     void *log_ctx;
     struct ipl_geoip *geoip;    /* borrowed; enriches syslog, follow and API ingest (NULL = off) */

@@ -86,6 +86,7 @@ typedef struct tail_client {
     struct evhttp_connection *evcon;
     uint64_t last;               /* last seq considered */
     uint8_t  kinds[256];
+    void    *filter;             /* q= compiled by opts.tail_filter (owned), NULL: kinds only */
     ipl_principal p;
     ipl_scope_map *map;          /* owned, NULL when global */
     int64_t  stalled_since, last_write;   /* monotonic µs */
@@ -282,6 +283,8 @@ static void tail_remove(ipl_server *s, tail_client *c)
             s->ntails--;
             break;
         }
+    if (c->filter)
+        s->o.tail_filter->release(c->filter);
     free(c->map);
     free(c);
 }
@@ -308,9 +311,27 @@ static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last,
     if (!out)
         return;
     int n = 0;
+    ipl_evcur *ec = NULL;
+    if (c->filter && ipl_evcur_open(t, &ec, NULL) != IPL_OK) {
+        evbuffer_free(out);
+        return;
+    }
     while (c->last < last && n < TAIL_BATCH && evbuffer_get_length(out) < s->conf.limits.stream_buffer) {
         uint64_t seq = ++c->last;
         ipl_event ev;
+        if (c->filter) {            /* the query's test on the raw record first */
+            ipl_rawev raw;
+            int m = 0;
+            ipl_diag fd = {0};
+            if (ipl_evcur_get(ec, seq, &raw, NULL) != IPL_OK || !c->kinds[raw.kind & 0xff])
+                continue;
+            if (s->o.tail_filter->test(c->filter, t, &raw, &m, &fd) != IPL_OK) {
+                logf_(s, "tail filter: event %llu: %s", (unsigned long long)seq, fd.msg);
+                continue;
+            }
+            if (!m)
+                continue;
+        }
         if (ipl_store_get(t, seq, &ev, NULL) != IPL_OK)
             continue;
         if (!c->kinds[ev.kind & 0xff])
@@ -328,6 +349,7 @@ static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last,
             histo_add(&s->tail_lat, (double)(mono - at) / 1e6);
         n++;
     }
+    ipl_evcur_close(ec);
     if (!n && mono - c->last_write > 15 * 1000000)
         evbuffer_add_printf(out, ": ping\n\n");
     if (evbuffer_get_length(out)) {
@@ -933,21 +955,51 @@ static int h_roles_post(void *ctx, ipl_api_req *r)
 
 /* tail: GET /api/v1/tail?kinds=config.change,lease.assign (q= is the same list until the query
  * language is wired; "*" for every kind). Resumes after Last-Event-ID (or from=SEQ). */
+/* a tail client not yet in the list */
+static void tail_free(ipl_server *s, tail_client *c)
+{
+    if (c->filter)
+        s->o.tail_filter->release(c->filter);
+    free(c->map);
+    free(c);
+}
+
 static int h_tail(void *ctx, ipl_api_req *r)
 {
     ipl_server *s = r->s;
-    const char *kinds = ipl_api_param(r, "kinds");
-    if (!kinds)
-        kinds = ipl_api_param(r, "q");
-    if (!kinds || !*kinds)
-        kinds = "config.change";
-    if (strlen(kinds) > 4096)
-        return ipl_api_error(r, 414, "kinds", "kind list longer than 4096 bytes");
+    const char *kinds = ipl_api_param(r, "kinds"), *q = ipl_api_param(r, "q");
+    if (q && kinds)
+        return ipl_api_error(r, 400, "q", "give q (a query) or kinds (a kind list), not both");
+    if (q && strlen(q) > 16384)
+        return ipl_api_error(r, 414, "q", "query longer than 16384 bytes");
     tail_client *c = calloc(1, sizeof *c);
     if (!c)
         return ipl_api_error(r, 500, NULL, "out of memory");
     int need_audit = 0;
-    for (const char *p = kinds; *p;) {
+    if (q && *q && s->o.tail_filter) {
+        /* q: the query language (a source and a where clause); a plain kind list ("lease.*,
+         * config.change") that is not a query is still read as kinds */
+        ipl_diag qd = {0};
+        if (s->o.tail_filter->compile(q, r->now, &c->filter, c->kinds, &qd) == IPL_OK) {
+            for (unsigned k = 0; k < 256; k++)
+                need_audit |= c->kinds[k] && k != IPL_K_CONFIG_CHANGE;
+            kinds = NULL;
+        } else if (strpbrk(q, " \"=<>()|")) {
+            tail_free(s, c);
+            return ipl_api_error(r, 400, "q", "%s", qd.msg);
+        } else {
+            kinds = q;
+        }
+    } else if (!kinds) {
+        kinds = q;
+    }
+    if (!c->filter && (!kinds || !*kinds))
+        kinds = "config.change";
+    if (kinds && strlen(kinds) > 4096) {
+        tail_free(s, c);
+        return ipl_api_error(r, 414, "kinds", "kind list longer than 4096 bytes");
+    }
+    for (const char *p = kinds ? kinds : ""; *p;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n == 1 && *p == '*') {
@@ -961,13 +1013,13 @@ static int h_tail(void *ctx, ipl_api_req *r)
                     c->kinds[k] = 1, any = 1, need_audit |= k != IPL_K_CONFIG_CHANGE;
             }
             if (!any) {
-                free(c);
+                tail_free(s, c);
                 return ipl_api_error(r, 400, "kinds", "no kind matches '%.*s'", (int)(n > 64 ? 64 : n), p);
             }
         } else {
             int k = ipl_kind_parse(p, n);
             if (k < 0 || k > 255) {
-                free(c);
+                tail_free(s, c);
                 return ipl_api_error(r, 400, "kinds", "unknown kind '%.*s'", (int)(n > 64 ? 64 : n), p);
             }
             c->kinds[k] = 1;
@@ -976,7 +1028,7 @@ static int h_tail(void *ctx, ipl_api_req *r)
         p = e ? e + 1 : p + n;
     }
     if (need_audit && !(r->p.perms & IPL_PERM_AUDIT)) {
-        free(c);
+        tail_free(s, c);
         return ipl_api_error(r, 403, "kinds", "permission 'audit' required to tail tracking events");
     }
     const char *lei = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Last-Event-ID");
@@ -984,7 +1036,7 @@ static int h_tail(void *ctx, ipl_api_req *r)
     ipl_diag d = {0};
     ipl_rtxn *t = ipl_api_rtxn(r, &d);
     if (!t) {
-        free(c);
+        tail_free(s, c);
         return diag_error(r, IPL_ESTORE, &d, NULL);
     }
     c->last = ipl_store_last_seq(t);
@@ -993,7 +1045,7 @@ static int h_tail(void *ctx, ipl_api_req *r)
         char *end;
         unsigned long long v = strtoull(resume, &end, 10);
         if (*end || end == resume) {
-            free(c);
+            tail_free(s, c);
             return ipl_api_error(r, 400, lei ? "Last-Event-ID" : "from", "'%.32s' is not an event sequence", resume);
         }
         if (v < c->last)
@@ -1002,8 +1054,7 @@ static int h_tail(void *ctx, ipl_api_req *r)
     c->p = r->p;
     if (!r->p.global) {
         if (!(c->map = malloc(sizeof *c->map)) || ipl_scope_map_load(t, c->map, &d)) {
-            free(c->map);
-            free(c);
+            tail_free(s, c);
             return ipl_api_error(r, 500, NULL, "cannot load scopes");
         }
         c->p.map = c->map;

@@ -194,6 +194,26 @@ out=$(timeout 10 "$IPL" tail --url "$URL" --token "$ADM" --query 'lease.*' --fro
 check "ipledger tail prints events" eq "$(grep -c '"lease.assign"' <<<"$out")" 2
 out=$(timeout 10 "$IPL" tail --url "$URL" --token "$RD" --query 'lease.*' 2>&1); rc=$?
 check "ipledger tail reports a 403" contains "$out" "HTTP 403"
+# q= is the query language: a source and a where clause, tested on each event as it arrives
+curl -sN --max-time 2 -H "Authorization: Bearer $ADM" --get --data-urlencode 'q=leases where ip in 10.20.50.0/24 and ip != 10.20.50.2' \
+  --data-urlencode 'from=0' "$URL/api/v1/tail" > tq.txt &
+TQ=$!
+sleep 0.3
+for i in 4 5; do logger -n 127.0.0.1 -P "$SP" -d -t dhcpd "DHCPACK on 10.20.50.$i to 00:0c:29:1a:b0:0$i via eth0"; done
+wait $TQ
+check "tail q=: the matching events, old and new" eq "$(grep -o '"ip":"10.20.50.[0-9]*"' tq.txt | sort -u | tr '\n' ' ')" '"ip":"10.20.50.1" "ip":"10.20.50.3" "ip":"10.20.50.4" "ip":"10.20.50.5" '
+check "tail q=: nothing else" eq "$(grep -c '^event: ' tq.txt)" "$(grep -c '"ip":"10.20.50.[1345]"' tq.txt)"
+r=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $ADM" --get --data-urlencode 'q=leases where ip in 10.20.0.0/33' "$URL/api/v1/tail")
+check "tail q=: a bad query is a 400 with line:column" eq "$(status "$r"):$(grep -c 'q:1:' <<<"$r")" "400:1"
+r=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $ADM" --get --data-urlencode 'q=leases | count' "$URL/api/v1/tail")
+check "tail q=: stages refused" contains "$r" "stages ('| ...') are not allowed"
+r=$(curl -s -w '\n%{http_code}' -H "Authorization: Bearer $RD" --get --data-urlencode 'q=logons where user = "x"' "$URL/api/v1/tail")
+check "tail q=: a reader may not tail logons" eq "$(status "$r")" 403
+curl -sN --max-time 1 -H "Authorization: Bearer $RD" --get --data-urlencode 'q=changes where action = "token.revoke"' --data-urlencode 'from=0' "$URL/api/v1/tail" > tq2.txt
+check "tail q=: a reader may tail changes by a filter" eq "$(grep -c '^event: config.change' tq2.txt)" "$(grep -c '"action":"token.revoke"' tq2.txt)"
+check "tail q=: ... and gets them" test "$(grep -c '"action":"token.revoke"' tq2.txt)" -ge 1
+out=$(timeout 10 "$IPL" tail --url "$URL" --token "$ADM" --query 'leases where ip = 10.20.50.4' --from 0 --count 1)
+check "ipledger tail --query takes a query" contains "$out" '"ip":"10.20.50.4"'
 
 # limits: body, request target, headers; malformed HTTP; nothing crashes
 head -c 8192 /dev/zero | tr '\0' 'x' > big.txt

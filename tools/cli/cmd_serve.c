@@ -532,6 +532,53 @@ static void serve_log(void *ctx, const char *line)
     fflush(log_file ? log_file : stderr);
 }
 
+/* ---- the tail's q=: the query language, one event at a time ---- */
+typedef struct tail_q {
+    ipl_ql *q;
+    ipl_ql_matcher *m;
+} tail_q;
+
+static void tail_q_release(void *f)
+{
+    tail_q *x = f;
+    if (!x)
+        return;
+    ipl_ql_matcher_free(x->m);
+    ipl_ql_free(x->q);
+    free(x);
+}
+
+static int tail_q_compile(const char *text, int64_t now, void **filter, uint8_t kinds[256],
+                          ipl_diag *d)
+{
+    tail_q *x = calloc(1, sizeof *x);
+    ipl_ql_opts o;
+    memset(&o, 0, sizeof o);
+    o.now = now;
+    o.name = "q";
+    *filter = NULL;
+    if (!x)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    int err = ipl_ql_compile(&x->q, text, strlen(text), &o, d);
+    if (!err)
+        err = ipl_ql_matcher_new(x->q, &x->m, d);
+    if (err) {
+        tail_q_release(x);
+        return err;
+    }
+    ipl_ql_matcher_kinds(x->m, kinds);
+    *filter = x;
+    return IPL_OK;
+}
+
+static int tail_q_test(void *f, ipl_rtxn *t, const ipl_rawev *ev, int *match, ipl_diag *d)
+{
+    tail_q *x = f;
+    return ipl_ql_matcher_test(x->m, t, ev, match, d);
+}
+
+static const ipl_tail_filter_ops tail_ql = {tail_q_compile, tail_q_test, tail_q_release};
+
 int cmd_serve(int argc, char **argv)
 {
     ipl_opt opts[] = {
@@ -609,6 +656,7 @@ int cmd_serve(int argc, char **argv)
     so.candidates = ipl_parsers(&ncand);
     so.ncandidates = ncand;
     so.config_path = cfg;
+    so.tail_filter = &tail_ql;
     so.log = serve_log;
     so.geoip = geo;
     ipl_server *s = NULL;
@@ -759,7 +807,7 @@ static void tail_connect(tail_cli *c)
 int cmd_tail(int argc, char **argv)
 {
     ipl_opt opts[] = {
-        {"query", 1, "Q  kinds to follow: config.change (default), lease.*, * ...", NULL, {0}, 0},
+        {"query", 1, "Q  what to follow: a query ('changes where user = \"CONTOSO\\\\bob\"', 'leases where ip in 10.1.0.0/16') or kinds (config.change (default), lease.*, *)", NULL, {0}, 0},
         {"url", 1, "U  server (default http://127.0.0.1:8470)", NULL, {0}, 0},
         {"token", 1, "T  bearer token (default $IPLEDGER_TOKEN)", NULL, {0}, 0},
         {"from", 1, "SEQ  start after this event sequence (default: new events only)", NULL, {0}, 0},
@@ -789,7 +837,7 @@ int cmd_tail(int argc, char **argv)
         free(enc);
         return cli_fail("tail", 2, "--query longer than 4096 bytes");
     }
-    snprintf(c.target, sizeof c.target, "/api/v1/tail?kinds=%s", enc);
+    snprintf(c.target, sizeof c.target, "/api/v1/tail?q=%s", enc);
     free(enc);
     if (ipl_arg(&a, "from"))
         c.last = strtoull(ipl_arg(&a, "from"), NULL, 10);
