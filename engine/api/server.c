@@ -80,6 +80,10 @@ typedef struct route {
 
 typedef struct src_count { char name[256]; uint64_t events, quarantined; } src_count;
 
+#define DENY_SLOTS  1024
+#define DENY_BURST  20.0           /* denials recorded at once per (peer, principal) */
+#define DENY_PER_S  1.0            /* then one per second */
+
 typedef struct tail_client {
     struct tail_client *next;
     struct evhttp_request *req;
@@ -131,6 +135,10 @@ struct ipl_server {
     src_count src[MAX_SOURCES];
     size_t nsrc;
     uint64_t denied, unauthenticated, commits, commit_failures, syslog_frames_bad, dropped_clients;
+    /* denials recorded as events: a token bucket per (peer, principal), so a client hammering
+     * the API cannot flood the store; what is held back is counted on the next recorded one */
+    struct deny_slot { uint64_t key; double tokens; int64_t at; uint64_t suppressed; } deny[DENY_SLOTS];
+    uint64_t denials_suppressed;
     uint64_t rejected_conns;
     double lag;
     histo tail_lat;
@@ -1126,12 +1134,14 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                            "# TYPE ipledger_http_connections gauge\nipledger_http_connections %zu\n"
                            "# TYPE ipledger_syslog_bad_frames_total counter\nipledger_syslog_bad_frames_total %llu\n"
                            "# TYPE ipledger_tail_clients gauge\nipledger_tail_clients %zu\n"
-                           "# TYPE ipledger_tail_dropped_total counter\nipledger_tail_dropped_total %llu\n",
+                           "# TYPE ipledger_tail_dropped_total counter\nipledger_tail_dropped_total %llu\n"
+                           "# HELP ipledger_denials_unrecorded_total Denials counted on a later auth.fail event instead of one each.\n"
+                           "# TYPE ipledger_denials_unrecorded_total counter\nipledger_denials_unrecorded_total %llu\n",
                         s->lag, (unsigned long long)s->commits, (unsigned long long)s->commit_failures,
                         (unsigned long long)s->denied, (unsigned long long)s->unauthenticated,
                         (unsigned long long)s->rejected_conns, s->nconns,
                         (unsigned long long)s->syslog_frames_bad, s->ntails,
-                        (unsigned long long)s->dropped_clients);
+                        (unsigned long long)s->dropped_clients, (unsigned long long)s->denials_suppressed);
     evbuffer_add_printf(b, "# HELP ipledger_http_request_duration_seconds Handler time by route.\n"
                            "# TYPE ipledger_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < s->nroutes; i++) {
@@ -1189,9 +1199,44 @@ static void record_denial(ipl_server *s, struct evhttp_request *req, const char 
         if (host && ipl_ip_parse(host, strlen(host), ev.ip) == IPL_OK)
             ev.has_ip = 1;
     }
+    /* the bucket of (peer, principal) */
+    uint64_t key = 1469598103934665603ull;
+    for (const char *p = host ? host : ""; *p; p++)
+        key = (key ^ (unsigned char)*p) * 1099511628211ull;
+    key = (key ^ 0xff) * 1099511628211ull;
+    for (const char *p = who; *p; p++)
+        key = (key ^ (unsigned char)*p) * 1099511628211ull;
+    struct deny_slot *sl = &s->deny[key % DENY_SLOTS];
+    int64_t mono = mono_us();
+    if (sl->key != key) {
+        sl->key = key;
+        sl->tokens = DENY_BURST;
+        sl->suppressed = 0;
+    } else {
+        sl->tokens += (double)(mono - sl->at) / 1e6 * DENY_PER_S;
+        if (sl->tokens > DENY_BURST)
+            sl->tokens = DENY_BURST;
+    }
+    sl->at = mono;
+    if (sl->tokens < 1.0) {
+        sl->suppressed++;
+        s->denials_suppressed++;
+        return;
+    }
+    sl->tokens -= 1.0;
+    char msg[1200], cnt[24];
+    if (sl->suppressed) {
+        snprintf(msg, sizeof msg, "%.1000s (and %llu more denials of this client and principal "
+                 "not recorded one by one)", what, (unsigned long long)sl->suppressed);
+        snprintf(cnt, sizeof cnt, "%llu", (unsigned long long)sl->suppressed);
+        ipl_event_add_attr(&ev, IPL_A_COUNT, cnt, strlen(cnt));
+        sl->suppressed = 0;
+    } else {
+        snprintf(msg, sizeof msg, "%.1000s", what);
+    }
     ipl_event_add_attr(&ev, IPL_A_SUBJECT, who, strlen(who));
     ipl_event_add_attr(&ev, IPL_A_ACTION, "deny", 4);
-    ipl_event_add_attr(&ev, IPL_A_MESSAGE, what, strlen(what) > 1000 ? 1000 : strlen(what));
+    ipl_event_add_attr(&ev, IPL_A_MESSAGE, msg, strlen(msg));
     ipl_geoip_enrich(s->o.geoip, &ev);
     if (ipl_batch_add(s->pending, &ev, NULL) == IPL_OK)
         mark_pending(s);
