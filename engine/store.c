@@ -181,6 +181,14 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
                                st->dir, fmt, IPL_STORE_FORMAT);
             goto out;
         }
+        if (fmt < IPL_STORE_FORMAT) {   /* format 1: per-key indexes without the week prefix */
+            err = ipl_diag_set(d, IPL_EFORMAT,
+                               "store '%s' has format %u, older than the format %d this ipledger "
+                               "reads (its indexes are laid out differently): re-ingest its logs "
+                               "into a new store, or use the ipledger that wrote it (the store was "
+                               "not changed)", st->dir, fmt, IPL_STORE_FORMAT);
+            goto out;
+        }
     }
     /* committed even when read-only: database handles opened in an aborted transaction are
      * closed with it */
@@ -299,7 +307,7 @@ typedef struct bkv {
 } bkv;
 
 typedef struct ixent {
-    uint8_t key[16];
+    uint8_t key[IPL_IXKEY_MAX];
     uint8_t val[IPL_IXVAL];
 } ixent;
 
@@ -649,13 +657,20 @@ static int ixent_cmp(const void *a, const void *b)
     return memcmp(a, b, sizeof(ixent));
 }
 
+/* Queues an entry of index ix: key is the caller's key (ip or id, or the time bucket); the
+ * per-key indexes get the week prefix here (store_int.h). */
 static int push_ix(ipl_batch *b, int ix, const uint8_t *key, size_t klen, int64_t ts, uint64_t seq)
 {
     if (grow((void **)&b->ix[ix], &b->capix[ix], b->nix[ix] + 1, sizeof(ixent)))
         return IPL_ENOMEM;
     ixent *e = &b->ix[ix][b->nix[ix]++];
     memset(e->key, 0, sizeof e->key);
-    memcpy(e->key, key, klen);
+    size_t pre = 0;
+    if (ipl_ix_weekly(ix)) {
+        ipl_be32(e->key, ipl_ix_week(ts));
+        pre = 4;
+    }
+    memcpy(e->key + pre, key, klen);
     ipl_ixval_pack(e->val, ts, seq);
     return IPL_OK;
 }
@@ -827,14 +842,13 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         info->last_seq = seq;
     }
 
-    static const size_t klen[IPL_IX__COUNT] = {16, 4, 4, 4, 4};
     for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
         if (!b->nix[ix])
             continue;
         qsort(b->ix[ix], b->nix[ix], sizeof(ixent), ixent_cmp);
         MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IX_IP + ix], &cur), "open an index");
         for (size_t i = 0; i < b->nix[ix]; i++) {
-            MDB_val k = {klen[ix], b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
+            MDB_val k = {ipl_ix_klen(ix), b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
             MDB_TRY(mdb_cursor_put(cur, &k, &val, 0), "write an index");
         }
         mdb_cursor_close(cur);
@@ -977,6 +991,7 @@ void ipl_rtxn_end(ipl_rtxn *t)
 
 int ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d)
 {
+    memset(t->wk_state, 0, sizeof t->wk_state);
     mdb_txn_reset(t->txn);
     int rc = mdb_txn_renew(t->txn);
     if (rc == MDB_MAP_RESIZED) {
@@ -1203,11 +1218,20 @@ static uint32_t folded_id(ipl_store *st, MDB_txn *txn, uint32_t id)
     return ipl_get_be32(fv.mv_data);
 }
 
+void ipl_rec_keys_set_id(ipl_rec_keys *k, int j, int64_t ts, uint32_t id)
+{
+    k->has[j] = 1;
+    k->len[j] = 8;
+    ipl_be32(k->key[j], ipl_ix_week(ts));
+    ipl_be32(k->key[j] + 4, id);
+}
+
 int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_keys *k)
 {
     memset(k, 0, sizeof *k);
     for (int i = 0; i <= IPL_IX__COUNT; i++)
-        k->len[i] = 4;
+        k->len[i] = 8;
+    k->len[IPL_IX_TIME] = 4;
     k->dbi[IPL_IX_IP] = DB_IX_IP;
     k->dbi[IPL_IX_MAC] = DB_IX_MAC;
     k->dbi[IPL_IX_HOST] = DB_IX_HOST;
@@ -1216,28 +1240,21 @@ int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_ke
     k->dbi[IPL_IX__COUNT] = DB_IX_MAC;
     if (r->has_ip) {
         k->has[IPL_IX_IP] = 1;
-        k->len[IPL_IX_IP] = 16;
-        memcpy(k->key[IPL_IX_IP], r->ip, 16);
+        k->len[IPL_IX_IP] = 20;
+        ipl_be32(k->key[IPL_IX_IP], ipl_ix_week(r->ts));
+        memcpy(k->key[IPL_IX_IP] + 4, r->ip, 16);
     }
-    if (r->mac) {
-        k->has[IPL_IX_MAC] = 1;
-        ipl_be32(k->key[IPL_IX_MAC], r->mac);
-    }
-    if (r->duid) {
-        k->has[IPL_IX__COUNT] = 1;
-        ipl_be32(k->key[IPL_IX__COUNT], r->duid);
-    }
+    if (r->mac)
+        ipl_rec_keys_set_id(k, IPL_IX_MAC, r->ts, r->mac);
+    if (r->duid)
+        ipl_rec_keys_set_id(k, IPL_IX__COUNT, r->ts, r->duid);
     uint32_t h = folded_id(st, txn, r->host), u = folded_id(st, txn, r->user);
     if ((r->host && !h) || (r->user && !u))
         return IPL_ECORRUPT;
-    if (h) {
-        k->has[IPL_IX_HOST] = 1;
-        ipl_be32(k->key[IPL_IX_HOST], h);
-    }
-    if (u) {
-        k->has[IPL_IX_USER] = 1;
-        ipl_be32(k->key[IPL_IX_USER], u);
-    }
+    if (h)
+        ipl_rec_keys_set_id(k, IPL_IX_HOST, r->ts, h);
+    if (u)
+        ipl_rec_keys_set_id(k, IPL_IX_USER, r->ts, u);
     k->has[IPL_IX_TIME] = 1;
     ipl_be32(k->key[IPL_IX_TIME], (uint32_t)((uint64_t)r->ts >> 32));
     return IPL_OK;
