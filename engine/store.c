@@ -653,9 +653,8 @@ void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, s
     ipl_sha256_update(chain, rec, n);
 }
 
-/* (key, value) byte order, compared as four big-endian words: the sort of a commit's index
- * entries is a hot loop (millions of comparisons per commit), a memcmp call each was 15% of
- * ingest's CPU. */
+/* (key, value) byte order, compared as four big-endian words instead of a memcmp call: the sort
+ * of a commit's index entries makes millions of comparisons. */
 static inline uint64_t ixent_word(const uint8_t *p)
 {
     uint64_t w;
@@ -676,6 +675,64 @@ static int ixent_cmp(const void *a, const void *b)
             return u < v ? -1 : 1;
     }
     return 0;
+}
+
+/* The sort of a commit's index entries (hundreds of thousands per commit): an introsort with the
+ * comparison inlined, as glibc's qsort calls its comparator through a pointer on copies (the sort
+ * was 15% of ingest's CPU). Past 2 log2(n) levels of partitioning it hands the rest to qsort, so
+ * no input makes it quadratic. */
+static void ixent_swap(ixent *x, ixent *y)
+{
+    ixent t = *x;
+    *x = *y;
+    *y = t;
+}
+
+static void ixent_sort(ixent *a, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- <= 0) {
+            qsort(a, n, sizeof *a, ixent_cmp);
+            return;
+        }
+        size_t m = n / 2;            /* median of three as the pivot value */
+        if (ixent_cmp(&a[m], &a[0]) < 0)
+            ixent_swap(&a[m], &a[0]);
+        if (ixent_cmp(&a[n - 1], &a[m]) < 0) {
+            ixent_swap(&a[n - 1], &a[m]);
+            if (ixent_cmp(&a[m], &a[0]) < 0)
+                ixent_swap(&a[m], &a[0]);
+        }
+        ixent p = a[m];
+        size_t i = 0, j = n - 1;     /* Hoare: [0, j] <= p <= [j + 1, n), 0 <= j < n - 1 */
+        for (;;) {
+            while (ixent_cmp(&a[i], &p) < 0)
+                i++;
+            while (ixent_cmp(&a[j], &p) > 0)
+                j--;
+            if (i >= j)
+                break;
+            ixent_swap(&a[i], &a[j]);
+            i++;
+            j--;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {       /* recurse into the smaller side, loop on the larger */
+            ixent_sort(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            ixent_sort(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {  /* insertion sort of the short rest */
+        ixent t = a[i];
+        size_t j = i;
+        for (; j > 0 && ixent_cmp(&t, &a[j - 1]) < 0; j--)
+            a[j] = a[j - 1];
+        a[j] = t;
+    }
 }
 
 /* Queues an entry of index ix: key is the caller's key (ip or id, or the time bucket); the
@@ -869,8 +926,12 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         size_t in_order = 1;      /* ix.time's entries usually come in order: no sort then */
         while (in_order < b->nix[ix] && ixent_cmp(&b->ix[ix][in_order - 1], &b->ix[ix][in_order]) <= 0)
             in_order++;
-        if (in_order < b->nix[ix])
-            qsort(b->ix[ix], b->nix[ix], sizeof(ixent), ixent_cmp);
+        if (in_order < b->nix[ix]) {
+            int depth = 0;
+            for (size_t n = b->nix[ix]; n > 1; n >>= 1)
+                depth += 2;
+            ixent_sort(b->ix[ix], b->nix[ix], depth);
+        }
         MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IX_IP + ix], &cur), "open an index");
         for (size_t i = 0; i < b->nix[ix]; i++) {
             MDB_val k = {ipl_ix_klen(ix), b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
