@@ -1,9 +1,23 @@
-/* engine/index.c — range scans over the DUPSORT|DUPFIXED indexes (layouts in store.h).
+/* engine/index.c — range scans over the DUPSORT|DUPFIXED indexes (layouts in store.h and
+ * store_int.h).
  *
- * Every index maps a key (ip[16], or a u32 id / time bucket) to 12-byte values (ts:7 | seq:5),
- * so under one key the values are in (ts, seq) order. A scan walks keys in [klo, khi] and, under
- * each key, the values in [pack(from, 0), pack(to, max)], forwards or backwards, jumping with
- * MDB_GET_BOTH_RANGE instead of reading values outside the time window.
+ * Every index maps a stored key to 12-byte values (ts:7 | seq:5), so under one key the values are
+ * in (ts, seq) order. The per-key indexes (ip, mac, host, user) store week | key: a key's history
+ * is split by week, and the weeks partition time. A scan promises (key, ts, seq) order (or its
+ * reverse), so it is built from "subs", each the scan of one week's key range:
+ *
+ *   - one key (klo == khi) or ix.time: a single sub walks the weeks of the window one after the
+ *     other (forward from the first week, backward from the last: `who` at T looks at T's week
+ *     first and goes back only while it finds nothing), seeking only the weeks it needs;
+ *   - a key range: one sub per week of the window, merged by key (ties: the earlier week first,
+ *     reversed when the scan is); a sub keeps the turn while its key does not change, so the
+ *     merge costs O(weeks) per (week, key) node, not per entry.
+ *
+ * The weeks of the window are cut to the index's first and last week (cached per read snapshot),
+ * so an open window over a young store costs no seeks into empty weeks. Within a sub the code is
+ * the format-1 scan: keys in [klo, khi], under each key the values in [pack(from, 0), pack(to,
+ * max)], forwards or backwards, jumping with MDB_GET_BOTH_RANGE instead of reading values
+ * outside the time window.
  */
 #include "engine/err.h"
 #include "engine/store_int.h"
@@ -11,17 +25,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct sub {
+    MDB_cursor *cur;
+    uint8_t     klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];   /* stored keys, week included */
+    int         state;          /* 0 = not positioned, 1 = on an entry to return, 2 = done */
+    MDB_val     k, v;
+} sub;
+
 struct ipl_ixcur {
     ipl_rtxn  *t;
-    MDB_cursor *cur;
     ipl_index  ix;
-    size_t     klen;
-    uint8_t    klo[16], khi[16];
+    size_t     klen, ulen, pre;  /* stored key, caller's key, week prefix (4 or 0) */
+    uint8_t    ulo[16], uhi[16];
     int        has_lo, has_hi;
     uint8_t    vlo[IPL_IXVAL], vhi[IPL_IXVAL];
     int        reverse;
-    int        state;           /* 0 = not positioned, 1 = on an entry to return, 2 = done */
-    MDB_val    k, v;
+    int        merge;           /* a key range over several weeks: one sub per week */
+    int        state;           /* 0 = not started, 1 = running, 2 = done */
+    uint32_t   wlo, whi, wcur;  /* weeks of the window (serial: the current one) */
+    size_t     nsub;
+    sub       *subs;
+    sub       *at;              /* the sub whose entry is returned next */
 };
 
 static const char *const ix_names[IPL_IX__COUNT] = {"ip", "mac", "host", "user", "time"};
@@ -31,16 +55,55 @@ const char *ipl_index_name(ipl_index ix)
     return ix < IPL_IX__COUNT ? ix_names[ix] : "?";
 }
 
-static int key_in_range(const ipl_ixcur *c, const MDB_val *k, int *past)
+int ipl_ix_week_bounds(ipl_rtxn *t, ipl_index ix, uint32_t *first, uint32_t *last, ipl_diag *d)
+{
+    *first = *last = 0;
+    if (ix >= IPL_IX__COUNT || !ipl_ix_weekly(ix))
+        return ipl_diag_set(d, IPL_EINVAL, "index '%s' has no weeks", ipl_index_name(ix));
+    if (t->wk_state[ix] == 0) {
+        MDB_cursor *c;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &c);
+        if (rc)
+            return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+        rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+        if (rc == 0 && k.mv_size >= 4) {
+            t->wk_first[ix] = ipl_get_be32(k.mv_data);
+            rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+            if (rc == 0 && k.mv_size >= 4)
+                t->wk_last[ix] = ipl_get_be32(k.mv_data);
+        }
+        mdb_cursor_close(c);
+        if (rc == MDB_NOTFOUND) {
+            t->wk_state[ix] = 2;
+        } else if (rc) {
+            return ipl_store_mdb_err(d, rc, "read an index", t->st->dir);
+        } else if (k.mv_size < 4) {
+            return ipl_diag_set(d, IPL_ECORRUPT, "index '%s' holds a key of %zu bytes",
+                                ipl_index_name(ix), k.mv_size);
+        } else {
+            t->wk_state[ix] = 1;
+        }
+    }
+    if (t->wk_state[ix] == 2)
+        return IPL_ENOTFOUND;
+    *first = t->wk_first[ix];
+    *last = t->wk_last[ix];
+    return IPL_OK;
+}
+
+/* ---- one sub: the scan of one week's key range --------------------------------------------- */
+
+static int key_in_range(const ipl_ixcur *c, const sub *s, const MDB_val *k, int *past)
 {
     *past = 0;
     if (k->mv_size != c->klen)
         return 0;
-    if (c->has_lo && memcmp(k->mv_data, c->klo, c->klen) < 0) {
+    if (memcmp(k->mv_data, s->klo, c->klen) < 0) {
         *past = c->reverse;
         return 0;
     }
-    if (c->has_hi && memcmp(k->mv_data, c->khi, c->klen) > 0) {
+    if (memcmp(k->mv_data, s->khi, c->klen) > 0) {
         *past = !c->reverse;
         return 0;
     }
@@ -48,74 +111,136 @@ static int key_in_range(const ipl_ixcur *c, const MDB_val *k, int *past)
 }
 
 /* Positions on the first value >= vlo under the current key (forward). 0 if found. */
-static int seek_first(ipl_ixcur *c)
+static int seek_first(ipl_ixcur *c, sub *s)
 {
-    MDB_val k = c->k, v = {IPL_IXVAL, c->vlo};
-    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_GET_BOTH_RANGE);
+    MDB_val k = s->k, v = {IPL_IXVAL, c->vlo};
+    int rc = mdb_cursor_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc)
         return rc;
     if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
         return MDB_NOTFOUND;
-    c->k = k;
-    c->v = v;
+    s->k = k;
+    s->v = v;
     return 0;
 }
 
 /* Positions on the last value <= vhi under the current key (reverse). 0 if found. */
-static int seek_last(ipl_ixcur *c)
+static int seek_last(ipl_ixcur *c, sub *s)
 {
-    MDB_val k = c->k, v = {IPL_IXVAL, c->vhi};
-    int rc = mdb_cursor_get(c->cur, &k, &v, MDB_GET_BOTH_RANGE);
+    MDB_val k = s->k, v = {IPL_IXVAL, c->vhi};
+    int rc = mdb_cursor_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc == 0) {
         if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
-            rc = mdb_cursor_get(c->cur, &k, &v, MDB_PREV_DUP);
+            rc = mdb_cursor_get(s->cur, &k, &v, MDB_PREV_DUP);
     } else if (rc == MDB_NOTFOUND) {
-        k = c->k;
-        rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET);
+        k = s->k;
+        rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
         if (rc == 0)
-            rc = mdb_cursor_get(c->cur, &k, &v, MDB_LAST_DUP);
+            rc = mdb_cursor_get(s->cur, &k, &v, MDB_LAST_DUP);
     }
     if (rc)
         return rc;
     if (memcmp(v.mv_data, c->vlo, IPL_IXVAL) < 0)
         return MDB_NOTFOUND;
-    c->k = k;
-    c->v = v;
+    s->k = k;
+    s->v = v;
     return 0;
 }
 
-/* From the cursor's current key (c->k), find the first key (in scan order) with a value in the
+/* From the sub's current key (s->k), find the first key (in scan order) with a value in the
  * window. Sets state 1 or 2. */
-static int settle(ipl_ixcur *c, int rc, ipl_diag *d)
+static int settle(ipl_ixcur *c, sub *s, int rc, ipl_diag *d)
 {
     MDB_val v;
     while (rc == 0) {
         int past;
-        if (!key_in_range(c, &c->k, &past)) {
-            if (past || c->k.mv_size != c->klen) {
-                c->state = 2;
+        if (!key_in_range(c, s, &s->k, &past)) {
+            if (past || s->k.mv_size != c->klen) {
+                s->state = 2;
                 return IPL_OK;
             }
         } else {
-            int r = c->reverse ? seek_last(c) : seek_first(c);
+            int r = c->reverse ? seek_last(c, s) : seek_first(c, s);
             if (r == 0) {
-                c->state = 1;
+                s->state = 1;
                 return IPL_OK;
             }
             if (r != MDB_NOTFOUND)
                 return ipl_store_mdb_err(d, r, "scan an index", c->t->st->dir);
             /* re-anchor the cursor on the key before moving to the next one */
-            MDB_val k = c->k;
-            if ((r = mdb_cursor_get(c->cur, &k, &v, MDB_SET)))
+            MDB_val k = s->k;
+            if ((r = mdb_cursor_get(s->cur, &k, &v, MDB_SET)))
                 return ipl_store_mdb_err(d, r, "scan an index", c->t->st->dir);
         }
-        rc = mdb_cursor_get(c->cur, &c->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+        rc = mdb_cursor_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
     }
     if (rc != MDB_NOTFOUND)
         return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
-    c->state = 2;
+    s->state = 2;
     return IPL_OK;
 }
+
+/* Aims sub s at week w (no prefix for ix.time) and the cursor's key bounds, not positioned. */
+static void aim(ipl_ixcur *c, sub *s, uint32_t w)
+{
+    if (c->pre) {
+        ipl_be32(s->klo, w);
+        ipl_be32(s->khi, w);
+    }
+    if (c->has_lo)
+        memcpy(s->klo + c->pre, c->ulo, c->ulen);
+    else
+        memset(s->klo + c->pre, 0, c->ulen);
+    if (c->has_hi)
+        memcpy(s->khi + c->pre, c->uhi, c->ulen);
+    else
+        memset(s->khi + c->pre, 0xff, c->ulen);
+    s->state = 0;
+}
+
+static int position(ipl_ixcur *c, sub *s, ipl_diag *d)
+{
+    MDB_val v;
+    int rc;
+    s->k.mv_size = c->klen;
+    if (!c->reverse) {
+        s->k.mv_data = s->klo;
+        rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_SET_RANGE);
+    } else {
+        s->k.mv_data = s->khi;
+        rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_LAST);
+        else if (rc == 0 && memcmp(s->k.mv_data, s->khi, c->klen) > 0)
+            rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_PREV_NODUP);
+    }
+    return settle(c, s, rc, d);
+}
+
+/* Moves sub s past the entry it is on (state 1 -> 1 or 2). */
+static int advance(ipl_ixcur *c, sub *s, ipl_diag *d)
+{
+    MDB_val k, v;
+    int rc = mdb_cursor_get(s->cur, &k, &v, c->reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
+    if (rc == 0) {
+        int out = c->reverse ? memcmp(v.mv_data, c->vlo, IPL_IXVAL) < 0
+                             : memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0;
+        if (!out) {
+            s->v = v;
+            return IPL_OK;
+        }
+    } else if (rc != MDB_NOTFOUND) {
+        return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
+    }
+    /* leave this key */
+    k = s->k;
+    rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
+    if (rc == 0)
+        rc = mdb_cursor_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+    return settle(c, s, rc, d);
+}
+
+/* ---- the cursor ------------------------------------------------------------------------------ */
 
 int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, int64_t from,
                    int64_t to, int reverse, ipl_ixcur **out, ipl_diag *d)
@@ -126,9 +251,12 @@ int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, 
     ipl_ixcur *c = calloc(1, sizeof *c);
     if (!c)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    int err = IPL_OK;
     c->t = t;
     c->ix = ix;
-    c->klen = ix == IPL_IX_IP ? 16 : 4;
+    c->ulen = ipl_ix_ulen(ix);
+    c->klen = ipl_ix_klen(ix);
+    c->pre = c->klen - c->ulen;
     c->reverse = reverse;
     if (from < 0)
         from = 0;
@@ -141,116 +269,200 @@ int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, 
     ipl_ixval_pack(c->vlo, from, 0);
     ipl_ixval_pack(c->vhi, to, IPL_SEQ_MAX);
     if (ix == IPL_IX_TIME) {
-        ipl_be32(c->klo, (uint32_t)((uint64_t)from >> 32));
-        ipl_be32(c->khi, (uint32_t)((uint64_t)to >> 32));
+        ipl_be32(c->ulo, (uint32_t)((uint64_t)from >> 32));
+        ipl_be32(c->uhi, (uint32_t)((uint64_t)to >> 32));
         c->has_lo = c->has_hi = 1;
     } else {
         if (klo) {
-            memcpy(c->klo, klo, c->klen);
+            memcpy(c->ulo, klo, c->ulen);
             c->has_lo = 1;
         }
         if (khi) {
-            memcpy(c->khi, khi, c->klen);
+            memcpy(c->uhi, khi, c->ulen);
             c->has_hi = 1;
         }
+        if (c->has_lo && c->has_hi && memcmp(c->ulo, c->uhi, c->ulen) > 0)
+            c->state = 2;
     }
-    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &c->cur);
-    if (rc) {
-        free(c);
-        return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+    size_t nsub = 1;
+    if (c->pre && c->state != 2) {
+        uint32_t first, last;
+        err = ipl_ix_week_bounds(t, ix, &first, &last, d);
+        if (err == IPL_ENOTFOUND) {
+            err = IPL_OK;
+            c->state = 2;
+        } else if (err) {
+            goto fail;
+        } else {
+            uint32_t a = ipl_ix_week(from), b = ipl_ix_week(to);
+            c->wlo = a > first ? a : first;
+            c->whi = b < last ? b : last;
+            if (c->wlo > c->whi)
+                c->state = 2;
+            else if (!(c->has_lo && c->has_hi && memcmp(c->ulo, c->uhi, c->ulen) == 0) &&
+                     c->whi > c->wlo)
+                c->merge = 1, nsub = (size_t)(c->whi - c->wlo) + 1;
+        }
+    }
+    c->subs = calloc(nsub, sizeof *c->subs);
+    if (!c->subs) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    c->nsub = nsub;
+    for (size_t i = 0; i < nsub; i++) {
+        int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &c->subs[i].cur);
+        if (rc) {
+            err = ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+            goto fail;
+        }
     }
     *out = c;
     return IPL_OK;
+fail:
+    ipl_ixcur_close(c);
+    return err;
 }
 
-static int position(ipl_ixcur *c, ipl_diag *d)
+/* The caller's key of a sub's current entry. */
+static const uint8_t *ukey(const ipl_ixcur *c, const sub *s)
 {
-    MDB_val v;
-    int rc;
-    if (!c->reverse) {
-        if (c->has_lo) {
-            c->k.mv_size = c->klen;
-            c->k.mv_data = c->klo;
-            rc = mdb_cursor_get(c->cur, &c->k, &v, MDB_SET_RANGE);
-        } else {
-            rc = mdb_cursor_get(c->cur, &c->k, &v, MDB_FIRST);
+    return (const uint8_t *)s->k.mv_data + c->pre;
+}
+
+/* Merge: the sub with the smallest key (largest when reversed); on a tie, the earliest week
+ * (latest when reversed). NULL when every sub is done. */
+static sub *pick(ipl_ixcur *c)
+{
+    sub *best = NULL;
+    for (size_t j = 0; j < c->nsub; j++) {
+        sub *s = &c->subs[c->reverse ? c->nsub - 1 - j : j];
+        if (s->state != 1)
+            continue;
+        if (!best) {
+            best = s;
+            continue;
         }
-    } else {
-        if (c->has_hi) {
-            c->k.mv_size = c->klen;
-            c->k.mv_data = c->khi;
-            rc = mdb_cursor_get(c->cur, &c->k, &v, MDB_SET_RANGE);
-            if (rc == MDB_NOTFOUND)
-                rc = mdb_cursor_get(c->cur, &c->k, &v, MDB_LAST);
-            else if (rc == 0 && memcmp(c->k.mv_data, c->khi, c->klen) > 0)
-                rc = mdb_cursor_get(c->cur, &c->k, &v, MDB_PREV_NODUP);
-        } else {
-            rc = mdb_cursor_get(c->cur, &c->k, &v, MDB_LAST);
-        }
+        int cmp = memcmp(ukey(c, s), ukey(c, best), c->ulen);
+        if (c->reverse ? cmp > 0 : cmp < 0)
+            best = s;
     }
-    return settle(c, rc, d);
+    return best;
+}
+
+/* Serial: from the current sub (done with its week), the next week that has an entry. */
+static int next_week(ipl_ixcur *c, ipl_diag *d)
+{
+    sub *s = &c->subs[0];
+    while (s->state == 2) {
+        if (!c->pre || (c->reverse ? c->wcur <= c->wlo : c->wcur >= c->whi)) {
+            c->at = NULL;
+            return IPL_OK;
+        }
+        c->wcur = c->reverse ? c->wcur - 1 : c->wcur + 1;
+        aim(c, s, c->wcur);
+        int err = position(c, s, d);
+        if (err)
+            return err;
+    }
+    c->at = s;
+    return IPL_OK;
+}
+
+static int start(ipl_ixcur *c, ipl_diag *d)
+{
+    int err;
+    c->state = 1;
+    if (c->merge) {
+        for (size_t i = 0; i < c->nsub; i++) {
+            aim(c, &c->subs[i], c->wlo + (uint32_t)i);
+            if ((err = position(c, &c->subs[i], d)))
+                return err;
+        }
+        c->at = pick(c);
+        return IPL_OK;
+    }
+    c->wcur = c->reverse ? c->whi : c->wlo;
+    aim(c, &c->subs[0], c->wcur);
+    if ((err = position(c, &c->subs[0], d)))
+        return err;
+    return next_week(c, d);
 }
 
 int ipl_ixcur_next(ipl_ixcur *c, ipl_ixent *e, ipl_diag *d)
 {
     int err;
-    if (c->state == 0 && (err = position(c, d)))
+    if (c->state == 0 && (err = start(c, d)))
         return err;
-    if (c->state == 2)
+    if (c->state == 2 || !c->at) {
+        c->state = 2;
         return IPL_ENOTFOUND;
-    if (c->v.mv_size != IPL_IXVAL)
-        return ipl_diag_set(d, IPL_ECORRUPT, "index '%s' holds a value of %zu bytes",
-                            ix_names[c->ix], c->v.mv_size);
-    ipl_ixval_unpack(c->v.mv_data, &e->ts, &e->seq);
-    e->keylen = c->klen;
-    memcpy(e->key, c->k.mv_data, c->klen);
-    /* advance for the next call */
-    MDB_val k, v;
-    int rc = mdb_cursor_get(c->cur, &k, &v, c->reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
-    if (rc == 0) {
-        int out = c->reverse ? memcmp(v.mv_data, c->vlo, IPL_IXVAL) < 0
-                             : memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0;
-        if (!out) {
-            c->v = v;
-            return IPL_OK;
-        }
-    } else if (rc != MDB_NOTFOUND) {
-        return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
     }
-    /* leave this key */
-    k = c->k;
-    rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET);
-    if (rc == 0)
-        rc = mdb_cursor_get(c->cur, &c->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
-    if ((err = settle(c, rc, d)))
+    sub *s = c->at;
+    if (s->v.mv_size != IPL_IXVAL)
+        return ipl_diag_set(d, IPL_ECORRUPT, "index '%s' holds a value of %zu bytes",
+                            ix_names[c->ix], s->v.mv_size);
+    ipl_ixval_unpack(s->v.mv_data, &e->ts, &e->seq);
+    e->keylen = c->ulen;
+    memcpy(e->key, ukey(c, s), c->ulen);
+    if ((err = advance(c, s, d)))
         return err;
-    return IPL_OK;
+    if (c->merge) {
+        /* the sub keeps the turn while it stays on the key: the other weeks' entries of this key
+         * are later (earlier when reversed) and their other keys come after it */
+        if (s->state != 1 || memcmp(ukey(c, s), e->key, c->ulen) != 0)
+            c->at = pick(c);
+        return IPL_OK;
+    }
+    return next_week(c, d);
 }
 
 void ipl_ixcur_close(ipl_ixcur *c)
 {
     if (!c)
         return;
-    if (c->cur)
-        mdb_cursor_close(c->cur);
+    for (size_t i = 0; i < c->nsub; i++)
+        if (c->subs[i].cur)
+            mdb_cursor_close(c->subs[i].cur);
+    free(c->subs);
     free(c);
 }
 
 int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl_diag *d)
 {
     MDB_cursor *cur;
-    MDB_val k = {ix == IPL_IX_IP ? 16 : 4, (void *)key}, v;
+    uint8_t kb[IPL_IXKEY_MAX];
+    size_t ulen, klen, pre;
+    uint32_t first = 0, last = 0;
     *n = 0;
     if (ix >= IPL_IX__COUNT)
         return ipl_diag_set(d, IPL_EINVAL, "no such index");
+    ulen = ipl_ix_ulen(ix);
+    klen = ipl_ix_klen(ix);
+    pre = klen - ulen;
+    if (pre) {
+        int err = ipl_ix_week_bounds(t, ix, &first, &last, d);
+        if (err)
+            return err == IPL_ENOTFOUND ? IPL_OK : err;
+    }
+    memcpy(kb + pre, key, ulen);
     int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &cur);
     if (rc)
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-    if (rc == 0) {
-        size_t cnt;
-        if (mdb_cursor_count(cur, &cnt) == 0)
-            *n = cnt;
+    for (uint64_t w = first; w <= last; w++) {
+        MDB_val k = {klen, kb}, v;
+        if (pre)
+            ipl_be32(kb, (uint32_t)w);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+        if (rc == 0) {
+            size_t cnt;
+            if ((rc = mdb_cursor_count(cur, &cnt)))
+                break;
+            *n += cnt;
+        } else if (rc != MDB_NOTFOUND) {
+            break;
+        }
+        rc = 0;
     }
     mdb_cursor_close(cur);
     return rc == 0 || rc == MDB_NOTFOUND ? IPL_OK : ipl_store_mdb_err(d, rc, "count", t->st->dir);

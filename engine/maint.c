@@ -140,7 +140,7 @@ typedef struct delctx {
  * descent from the root when the key is on its current page) instead of each one descending. */
 typedef struct delent {
     uint8_t db, klen;
-    uint8_t key[16];
+    uint8_t key[IPL_IXKEY_MAX];
     uint8_t val[IPL_IXVAL];
 } delent;
 
@@ -447,12 +447,19 @@ static uint64_t mix64(uint64_t z)
  * products of the words with odd constants, combined two different ways, then mixed. */
 static void entry_hash(int ix, const void *key, size_t klen, const void *val, uint64_t h[2])
 {
-    uint64_t w0 = 0, w1 = 0, v0, v1 = 0;
+    uint64_t w0 = 0, w1 = 0, v0, v1 = 0, wk = 0;
     uint32_t k4;
-    if (klen == 16) {
-        memcpy(&w0, key, 8);
-        memcpy(&w1, (const uint8_t *)key + 8, 8);
-    } else if (klen == 4) {
+    if (klen == 20) {            /* week | ip */
+        memcpy(&k4, key, 4);
+        wk = k4;
+        memcpy(&w0, (const uint8_t *)key + 4, 8);
+        memcpy(&w1, (const uint8_t *)key + 12, 8);
+    } else if (klen == 8) {      /* week | id */
+        memcpy(&k4, key, 4);
+        wk = k4;
+        memcpy(&k4, (const uint8_t *)key + 4, 4);
+        w0 = k4;
+    } else if (klen == 4) {      /* time bucket */
         memcpy(&k4, key, 4);
         w0 = k4;
     } else {                     /* not an index key of this store: still hashed, never equal */
@@ -461,7 +468,7 @@ static void entry_hash(int ix, const void *key, size_t klen, const void *val, ui
     }
     memcpy(&v0, val, 8);
     memcpy(&v1, (const uint8_t *)val + 8, 4);
-    uint64_t tag = (uint64_t)ix << 8 | (uint64_t)klen;
+    uint64_t tag = wk << 16 | (uint64_t)ix << 8 | (uint64_t)klen;
     uint64_t a = (w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL) ^
                  (v0 * 0x165667b19e3779f9ULL) ^ (v1 * 0x27d4eb2f165667c5ULL) ^ (tag * 0xff51afd7ed558ccdULL);
     uint64_t b = (w0 + 0x85ebca77c2b2ae63ULL) * 0xd6e8feb86659fd93ULL + (w1 ^ 0xa0761d6478bd642fULL) *
@@ -516,22 +523,18 @@ static int rec_keys(ipl_store *st, MDB_txn *txn, ipl_rec *r, ipl_rec_keys *k, fo
         r->user = user;
         if (rc)
             return rc;
-        if (fh) {
-            k->has[IPL_IX_HOST] = 1;
-            ipl_be32(k->key[IPL_IX_HOST], fh);
-        }
-        if (fu) {
-            k->has[IPL_IX_USER] = 1;
-            ipl_be32(k->key[IPL_IX_USER], fu);
-        }
+        if (fh)
+            ipl_rec_keys_set_id(k, IPL_IX_HOST, r->ts, fh);
+        if (fu)
+            ipl_rec_keys_set_id(k, IPL_IX_USER, r->ts, fu);
         return IPL_OK;
     }
     int rc = ipl_rec_index_keys(st, txn, r, k);
     if (rc == IPL_OK && m->f) {
         if (host && host < m->n && k->has[IPL_IX_HOST])
-            m->f[host] = ipl_get_be32(k->key[IPL_IX_HOST]);
+            m->f[host] = ipl_get_be32(k->key[IPL_IX_HOST] + 4);
         if (user && user < m->n && k->has[IPL_IX_USER])
-            m->f[user] = ipl_get_be32(k->key[IPL_IX_USER]);
+            m->f[user] = ipl_get_be32(k->key[IPL_IX_USER] + 4);
     }
     return rc;
 }
@@ -583,7 +586,8 @@ static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r
         int match = rec.ts == ts && ((keys.has[ix] && keys.len[ix] == k.mv_size &&
                                       memcmp(keys.key[ix], k.mv_data, k.mv_size) == 0) ||
                                      (ix == IPL_IX_MAC && keys.has[IPL_IX__COUNT] &&
-                                      memcmp(keys.key[IPL_IX__COUNT], k.mv_data, 4) == 0));
+                                      keys.len[IPL_IX__COUNT] == k.mv_size &&
+                                      memcmp(keys.key[IPL_IX__COUNT], k.mv_data, k.mv_size) == 0));
         if (!match) {
             problem(r, "index '%s' has an entry for event %llu that does not match the event",
                     ipl_index_name(ix), (unsigned long long)seq);
@@ -652,7 +656,7 @@ static int index_hashes(ixpass *x)
             return rc;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)) {
-            uint8_t key[16];
+            uint8_t key[IPL_IXKEY_MAX];
             size_t klen = k.mv_size < sizeof key ? k.mv_size : sizeof key;
             memcpy(key, k.mv_data, klen);
             /* a key with one value has no duplicate page (and LMDB may still hold the previous

@@ -252,21 +252,35 @@ void ipl_evcur_close(ipl_evcur *c)
     free(c);
 }
 
-/* ---- index pages ------------------------------------------------------------------------- */
+/* ---- index pages -------------------------------------------------------------------------
+ * The same subs as index.c's cursor (one week's key range each; one sub walking the weeks for a
+ * single key or ix.time, one per week merged by key for a key range), each reading a page of
+ * duplicates at a time. */
 
-struct ipl_ixscan {
-    ipl_rtxn   *t;
+typedef struct pgsub {
     MDB_cursor *cur;
-    ipl_index   ix;
-    size_t      klen;
-    uint8_t     klo[16], khi[16];
-    int         has_lo, has_hi;
-    uint8_t     vlo[IPL_IXVAL], vhi[IPL_IXVAL];
+    uint8_t     klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];   /* stored keys, week included */
     int         state;        /* 0 start, 1 in a page, 2 next key, 3 done */
     MDB_val     key;          /* the current key */
     const uint8_t *page;      /* the current page of values */
     size_t      i, n;         /* next value, end of the values in the window */
     int         last_page;    /* the window ends inside this page: the key is done after it */
+} pgsub;
+
+struct ipl_ixscan {
+    ipl_rtxn   *t;
+    ipl_index   ix;
+    size_t      klen, ulen, pre;
+    uint8_t     ulo[16], uhi[16];
+    int         has_lo, has_hi;
+    uint8_t     vlo[IPL_IXVAL], vhi[IPL_IXVAL];
+    int         empty;        /* the window (or the index) is empty */
+    uint32_t    wlo, whi, wcur;
+    int         state;        /* 0 start, 1 running, 3 done */
+    int         merge;
+    size_t      nsub, nopen;  /* subs allocated, cursors opened */
+    pgsub      *subs;
+    pgsub      *at;
 };
 
 int ipl_ixscan_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, int64_t from,
@@ -278,18 +292,46 @@ int ipl_ixscan_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
     ipl_ixscan *s = calloc(1, sizeof *s);
     if (!s)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    int err = IPL_OK;
     s->t = t;
     s->ix = ix;
-    s->klen = ix == IPL_IX_IP ? 16 : 4;
+    s->ulen = ipl_ix_ulen(ix);
+    s->klen = ipl_ix_klen(ix);
+    s->pre = s->klen - s->ulen;
     if (from < 0)
         from = 0;
     if (to > IPL_TS_MAX)
         to = IPL_TS_MAX;
-    int empty = to < from;
-    if (empty)
+    s->empty = to < from;
+    if (s->empty)
         from = to = 0;
     ipl_ixval_pack(s->vlo, from, 0);
     ipl_ixval_pack(s->vhi, to, IPL_SEQ_MAX);
+    size_t nsub = 1;
+    if (s->pre && !s->empty) {
+        uint32_t first, last;
+        err = ipl_ix_week_bounds(t, ix, &first, &last, d);
+        if (err == IPL_ENOTFOUND) {
+            err = IPL_OK;
+            s->empty = 1;
+        } else if (err) {
+            goto fail;
+        } else {
+            uint32_t a = ipl_ix_week(from), b = ipl_ix_week(to);
+            s->wlo = a > first ? a : first;
+            s->whi = b < last ? b : last;
+            if (s->wlo > s->whi)
+                s->empty = 1;
+            else
+                nsub = (size_t)(s->whi - s->wlo) + 1;
+        }
+    }
+    s->subs = calloc(nsub, sizeof *s->subs);
+    if (!s->subs) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    s->nsub = nsub;
     if (ix == IPL_IX_TIME) {
         uint8_t lo[4], hi[4];
         ipl_be32(lo, (uint32_t)((uint64_t)from >> 32));
@@ -298,15 +340,17 @@ int ipl_ixscan_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
     } else {
         ipl_ixscan_reset(s, klo, khi);
     }
-    if (empty)
-        s->state = 3;
-    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &s->cur);
+    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &s->subs[0].cur);
     if (rc) {
-        free(s);
-        return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+        err = ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+        goto fail;
     }
+    s->nopen = 1;
     *out = s;
     return IPL_OK;
+fail:
+    ipl_ixscan_close(s);
+    return err;
 }
 
 void ipl_ixscan_reset(ipl_ixscan *s, const void *klo, const void *khi)
@@ -314,12 +358,32 @@ void ipl_ixscan_reset(ipl_ixscan *s, const void *klo, const void *khi)
     s->has_lo = klo != NULL;
     s->has_hi = khi != NULL;
     if (klo)
-        memcpy(s->klo, klo, s->klen);
+        memcpy(s->ulo, klo, s->ulen);
     if (khi)
-        memcpy(s->khi, khi, s->klen);
-    s->state = 0;
-    s->page = NULL;
-    s->i = s->n = 0;
+        memcpy(s->uhi, khi, s->ulen);
+    s->state = s->empty || (klo && khi && memcmp(s->ulo, s->uhi, s->ulen) > 0) ? 3 : 0;
+    s->merge = s->pre && s->whi > s->wlo && !(klo && khi && memcmp(s->ulo, s->uhi, s->ulen) == 0);
+    s->at = NULL;
+}
+
+/* Aims sub p at week w (no prefix for ix.time) and the scan's key bounds, from its start. */
+static void pg_aim(ipl_ixscan *s, pgsub *p, uint32_t w)
+{
+    if (s->pre) {
+        ipl_be32(p->klo, w);
+        ipl_be32(p->khi, w);
+    }
+    if (s->has_lo)
+        memcpy(p->klo + s->pre, s->ulo, s->ulen);
+    else
+        memset(p->klo + s->pre, 0, s->ulen);
+    if (s->has_hi)
+        memcpy(p->khi + s->pre, s->uhi, s->ulen);
+    else
+        memset(p->khi + s->pre, 0xff, s->ulen);
+    p->state = 0;
+    p->page = NULL;
+    p->i = p->n = 0;
 }
 
 /* First index in the page (n values) whose value is >= v (lower bound). */
@@ -352,106 +416,162 @@ static size_t upper(const uint8_t *page, size_t n, const uint8_t *v)
 
 /* Takes the page the cursor's duplicate position is on (MDB_GET_MULTIPLE returns the whole page)
  * and cuts it to the window. */
-static int load_page(ipl_ixscan *s, MDB_cursor_op op, int first, MDB_val v)
+static int load_page(ipl_ixscan *s, pgsub *p, MDB_cursor_op op, int first, MDB_val v)
 {
     /* a key with one value has no duplicate page: MDB_GET_MULTIPLE then leaves v as it was (the
      * value under the cursor), which is a page of one */
     MDB_val k;
-    int rc = mdb_cursor_get(s->cur, &k, &v, op);
+    int rc = mdb_cursor_get(p->cur, &k, &v, op);
     if (rc)
         return rc;
     if (v.mv_size % IPL_IXVAL)
         return MDB_CORRUPTED;
     size_t n = v.mv_size / IPL_IXVAL;
-    s->page = v.mv_data;
-    s->i = first ? lower(s->page, n, s->vlo) : 0;
-    s->n = upper(s->page, n, s->vhi);
-    s->last_page = s->n < n;
-    if (s->i > s->n)
-        s->i = s->n;
+    p->page = v.mv_data;
+    p->i = first ? lower(p->page, n, s->vlo) : 0;
+    p->n = upper(p->page, n, s->vhi);
+    p->last_page = p->n < n;
+    if (p->i > p->n)
+        p->i = p->n;
     return 0;
 }
 
-static int key_ok(const ipl_ixscan *s, const MDB_val *k, int *past)
+static int key_ok(const ipl_ixscan *s, const pgsub *p, const MDB_val *k, int *past)
 {
     *past = 0;
     if (k->mv_size != s->klen)
         return 0;
-    if (s->has_lo && memcmp(k->mv_data, s->klo, s->klen) < 0)
+    if (memcmp(k->mv_data, p->klo, s->klen) < 0)
         return 0;
-    if (s->has_hi && memcmp(k->mv_data, s->khi, s->klen) > 0) {
+    if (memcmp(k->mv_data, p->khi, s->klen) > 0) {
         *past = 1;
         return 0;
     }
     return 1;
 }
 
-/* Moves to the next key in range that has values in the window (state 1), or to the end (3). */
-static int next_key(ipl_ixscan *s, ipl_diag *d)
+/* Moves sub p to its next key in range that has values in the window (state 1), or to its end
+ * (3). */
+static int next_key(ipl_ixscan *s, pgsub *p, ipl_diag *d)
 {
     MDB_val k, v;
     int rc;
-    if (s->state == 0) {
-        if (s->has_lo) {
-            k.mv_size = s->klen;
-            k.mv_data = s->klo;
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET_RANGE);
-        } else {
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_FIRST);
-        }
+    if (p->state == 0) {
+        k.mv_size = s->klen;
+        k.mv_data = p->klo;
+        rc = mdb_cursor_get(p->cur, &k, &v, MDB_SET_RANGE);
     } else {
-        k = s->key;
-        rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
+        k = p->key;
+        rc = mdb_cursor_get(p->cur, &k, &v, MDB_SET);
         if (rc == 0)
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_NEXT_NODUP);
+            rc = mdb_cursor_get(p->cur, &k, &v, MDB_NEXT_NODUP);
     }
-    for (; rc == 0; rc = mdb_cursor_get(s->cur, &k, &v, MDB_NEXT_NODUP)) {
+    for (; rc == 0; rc = mdb_cursor_get(p->cur, &k, &v, MDB_NEXT_NODUP)) {
         int past;
-        if (!key_ok(s, &k, &past)) {
+        if (!key_ok(s, p, &k, &past)) {
             if (past)
                 break;
             continue;
         }
-        s->key = k;
+        p->key = k;
         MDB_val kk = k, vv = {IPL_IXVAL, s->vlo};
-        rc = mdb_cursor_get(s->cur, &kk, &vv, MDB_GET_BOTH_RANGE);
+        rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_GET_BOTH_RANGE);
         if (rc == MDB_NOTFOUND) {
             /* nothing at or after the window's start under this key: re-anchor on the key */
             kk = k;
-            if ((rc = mdb_cursor_get(s->cur, &kk, &vv, MDB_SET)))
+            if ((rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_SET)))
                 break;
             continue;
         }
         if (rc)
             break;
-        if ((rc = load_page(s, MDB_GET_MULTIPLE, 1, vv)))
+        if ((rc = load_page(s, p, MDB_GET_MULTIPLE, 1, vv)))
             break;
-        if (s->i < s->n) {
-            s->state = 1;
+        if (p->i < p->n) {
+            p->state = 1;
             return IPL_OK;
         }
-        if (s->last_page) {
+        if (p->last_page) {
             kk = k;
-            if ((rc = mdb_cursor_get(s->cur, &kk, &vv, MDB_SET)))
+            if ((rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_SET)))
                 break;
             continue;
         }
         /* the window starts on the next page of this key */
-        rc = load_page(s, MDB_NEXT_MULTIPLE, 0, vv);
-        if (rc == 0 && s->i < s->n) {
-            s->state = 1;
+        rc = load_page(s, p, MDB_NEXT_MULTIPLE, 0, vv);
+        if (rc == 0 && p->i < p->n) {
+            p->state = 1;
             return IPL_OK;
         }
         if (rc && rc != MDB_NOTFOUND)
             break;
         kk = k;
-        if ((rc = mdb_cursor_get(s->cur, &kk, &vv, MDB_SET)))
+        if ((rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_SET)))
             break;
     }
     if (rc && rc != MDB_NOTFOUND)
         return ipl_store_mdb_err(d, rc, "scan an index", s->t->st->dir);
-    s->state = 3;
+    p->state = 3;
     return IPL_OK;
+}
+
+/* Merge: the sub on the smallest key; on a tie the earliest week. NULL when all are done. */
+static pgsub *pg_pick(ipl_ixscan *s)
+{
+    pgsub *best = NULL;
+    for (size_t j = 0; j < s->nsub; j++) {
+        pgsub *p = &s->subs[j];
+        if (p->state != 1)
+            continue;
+        if (!best || memcmp((const uint8_t *)p->key.mv_data + s->pre,
+                            (const uint8_t *)best->key.mv_data + s->pre, s->ulen) < 0)
+            best = p;
+    }
+    return best;
+}
+
+/* Serial: from sub 0 (done with its week), on to the next week that has an entry. */
+static int pg_next_week(ipl_ixscan *s, ipl_diag *d)
+{
+    pgsub *p = &s->subs[0];
+    while (p->state == 3) {
+        if (!s->pre || s->wcur >= s->whi) {
+            s->at = NULL;
+            return IPL_OK;
+        }
+        pg_aim(s, p, ++s->wcur);
+        int err = next_key(s, p, d);
+        if (err)
+            return err;
+    }
+    s->at = p;
+    return IPL_OK;
+}
+
+static int pg_start(ipl_ixscan *s, ipl_diag *d)
+{
+    int err;
+    s->state = 1;
+    if (s->merge) {
+        for (; s->nopen < s->nsub; s->nopen++) {
+            int rc = mdb_cursor_open(s->t->txn, s->t->st->dbi[DB_IX_IP + s->ix],
+                                     &s->subs[s->nopen].cur);
+            if (rc)
+                return ipl_store_mdb_err(d, rc, "open an index", s->t->st->dir);
+        }
+        for (size_t i = 0; i < s->nsub; i++) {
+            pg_aim(s, &s->subs[i], s->wlo + (uint32_t)i);
+            if ((err = next_key(s, &s->subs[i], d)))
+                return err;
+        }
+        s->at = pg_pick(s);
+        return IPL_OK;
+    }
+    s->wcur = s->wlo;
+    pg_aim(s, &s->subs[0], s->wcur);
+    if ((err = next_key(s, &s->subs[0], d)))
+        return err;
+    return pg_next_week(s, d);
 }
 
 int ipl_ixscan_fill(ipl_ixscan *s, uint64_t *seq, int64_t *ts, size_t cap, size_t *n,
@@ -459,40 +579,51 @@ int ipl_ixscan_fill(ipl_ixscan *s, uint64_t *seq, int64_t *ts, size_t cap, size_
 {
     size_t got = 0;
     int err = IPL_OK;
+    if (s->state == 0 && (err = pg_start(s, d)))
+        goto out;
     while (got < cap && s->state != 3) {
-        if (s->state != 1) {
-            if ((err = next_key(s, d)))
+        pgsub *p = s->at;
+        if (!p) {
+            s->state = 3;
+            break;
+        }
+        if (p->state == 2) {         /* this key is done: the sub's next key, then whose turn */
+            if ((err = next_key(s, p, d)))
+                goto out;
+            if (s->merge)
+                s->at = pg_pick(s);
+            else if ((err = pg_next_week(s, d)))
                 goto out;
             continue;
         }
-        while (s->i < s->n && got < cap) {
+        while (p->i < p->n && got < cap) {
             /* value = ts (7 bytes) | seq (5 bytes), big-endian: two 8-byte loads */
-            const uint8_t *p = s->page + s->i * IPL_IXVAL;
+            const uint8_t *q = p->page + p->i * IPL_IXVAL;
             uint64_t a = 0, b = 0;
             for (int k = 0; k < 8; k++) {
-                a = a << 8 | p[k];
-                b = b << 8 | p[4 + k];
+                a = a << 8 | q[k];
+                b = b << 8 | q[4 + k];
             }
             ts[got] = (int64_t)(a >> 8);
             seq[got] = b & ((UINT64_C(1) << 40) - 1);
             got++;
-            s->i++;
+            p->i++;
         }
-        if (s->i < s->n)
+        if (p->i < p->n)
             break;
-        if (s->last_page) {
-            s->state = 2;
+        if (p->last_page) {
+            p->state = 2;
             continue;
         }
         MDB_val none = {0, NULL};
-        int rc = load_page(s, MDB_NEXT_MULTIPLE, 0, none);
+        int rc = load_page(s, p, MDB_NEXT_MULTIPLE, 0, none);
         if (rc == MDB_NOTFOUND) {
-            s->state = 2;
+            p->state = 2;
         } else if (rc) {
             err = ipl_store_mdb_err(d, rc, "scan an index", s->t->st->dir);
             goto out;
-        } else if (s->i >= s->n) {
-            s->state = 2;
+        } else if (p->i >= p->n) {
+            p->state = 2;
         }
     }
 out:
@@ -504,13 +635,17 @@ void ipl_ixscan_close(ipl_ixscan *s)
 {
     if (!s)
         return;
-    if (s->cur)
-        mdb_cursor_close(s->cur);
+    for (size_t i = 0; i < s->nopen; i++)
+        if (s->subs[i].cur)
+            mdb_cursor_close(s->subs[i].cur);
+    free(s->subs);
     free(s);
 }
 
 /* ---- statistics and the dictionary --------------------------------------------------------- */
 
+/* Counts the entries and distinct keys in [klo, khi] over every week (a merge of one cursor per
+ * week, in key order, so max_keys and last_key mean what they meant with one key per key). */
 int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
                          uint64_t max_keys, ipl_ixstat *s, ipl_diag *d)
 {
@@ -518,36 +653,82 @@ int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void 
     s->complete = 1;
     if (ix >= IPL_IX__COUNT)
         return ipl_diag_set(d, IPL_EINVAL, "no such index");
-    size_t klen = ix == IPL_IX_IP ? 16 : 4;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &cur);
-    if (rc)
-        return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
-    if (klo) {
-        k.mv_size = klen;
-        k.mv_data = (void *)klo;
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    } else {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    size_t ulen = ipl_ix_ulen(ix), klen = ipl_ix_klen(ix), pre = klen - ulen;
+    uint32_t first = 0, last = 0;
+    if (pre) {
+        int err = ipl_ix_week_bounds(t, ix, &first, &last, d);
+        if (err)
+            return err == IPL_ENOTFOUND ? IPL_OK : err;
     }
-    for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
-        if (k.mv_size != klen)
-            continue;
-        if (khi && memcmp(k.mv_data, khi, klen) > 0)
+    size_t nw = (size_t)(last - first) + 1;
+    struct wk { MDB_cursor *cur; MDB_val k; int on; uint8_t hi[IPL_IXKEY_MAX]; } *w =
+        calloc(nw, sizeof *w);
+    if (!w)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < nw && !rc; i++) {
+        uint8_t lo[IPL_IXKEY_MAX];
+        if (pre) {
+            ipl_be32(lo, first + (uint32_t)i);
+            ipl_be32(w[i].hi, first + (uint32_t)i);
+        }
+        if (klo)
+            memcpy(lo + pre, klo, ulen);
+        else
+            memset(lo + pre, 0, ulen);
+        if (khi)
+            memcpy(w[i].hi + pre, khi, ulen);
+        else
+            memset(w[i].hi + pre, 0xff, ulen);
+        MDB_val v;
+        if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &w[i].cur)))
+            break;
+        w[i].k.mv_size = klen;
+        w[i].k.mv_data = lo;
+        rc = mdb_cursor_get(w[i].cur, &w[i].k, &v, MDB_SET_RANGE);
+        while (rc == 0 && w[i].k.mv_size != klen)
+            rc = mdb_cursor_get(w[i].cur, &w[i].k, &v, MDB_NEXT_NODUP);
+        if (rc == 0)
+            w[i].on = memcmp(w[i].k.mv_data, w[i].hi, klen) <= 0;
+        else if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    while (!rc) {
+        const uint8_t *min = NULL;
+        for (size_t i = 0; i < nw; i++)
+            if (w[i].on && (!min || memcmp((const uint8_t *)w[i].k.mv_data + pre, min, ulen) < 0))
+                min = (const uint8_t *)w[i].k.mv_data + pre;
+        if (!min)
             break;
         if (s->keys >= max_keys) {
             s->complete = 0;
             break;
         }
-        size_t cnt = 0;
-        if ((rc = mdb_cursor_count(cur, &cnt)))
-            break;
-        s->entries += cnt;
+        uint8_t key[16];
+        memcpy(key, min, ulen);
+        for (size_t i = 0; i < nw && !rc; i++) {
+            if (!w[i].on || memcmp((const uint8_t *)w[i].k.mv_data + pre, key, ulen) != 0)
+                continue;
+            size_t cnt = 0;
+            if ((rc = mdb_cursor_count(w[i].cur, &cnt)))
+                break;
+            s->entries += cnt;
+            MDB_val v;
+            do
+                rc = mdb_cursor_get(w[i].cur, &w[i].k, &v, MDB_NEXT_NODUP);
+            while (rc == 0 && w[i].k.mv_size != klen);
+            if (rc == 0)
+                w[i].on = memcmp(w[i].k.mv_data, w[i].hi, klen) <= 0;
+            else if (rc == MDB_NOTFOUND)
+                w[i].on = 0, rc = 0;
+        }
         s->keys++;
-        memcpy(s->last_key, k.mv_data, klen);
+        memcpy(s->last_key, key, ulen);
     }
-    mdb_cursor_close(cur);
+    for (size_t i = 0; i < nw; i++)
+        if (w[i].cur)
+            mdb_cursor_close(w[i].cur);
+    free(w);
     if (rc && rc != MDB_NOTFOUND)
         return ipl_store_mdb_err(d, rc, "read index statistics", t->st->dir);
     return IPL_OK;

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,6 +182,14 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
                                st->dir, fmt, IPL_STORE_FORMAT);
             goto out;
         }
+        if (fmt < IPL_STORE_FORMAT) {   /* format 1: per-key indexes without the week prefix */
+            err = ipl_diag_set(d, IPL_EFORMAT,
+                               "store '%s' has format %u, older than the format %d this ipledger "
+                               "reads (its indexes are laid out differently): re-ingest its logs "
+                               "into a new store, or use the ipledger that wrote it (the store was "
+                               "not changed)", st->dir, fmt, IPL_STORE_FORMAT);
+            goto out;
+        }
     }
     /* committed even when read-only: database handles opened in an aborted transaction are
      * closed with it */
@@ -299,7 +308,7 @@ typedef struct bkv {
 } bkv;
 
 typedef struct ixent {
-    uint8_t key[16];
+    uint8_t key[IPL_IXKEY_MAX];
     uint8_t val[IPL_IXVAL];
 } ixent;
 
@@ -644,18 +653,102 @@ void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, s
     ipl_sha256_update(chain, rec, n);
 }
 
-static int ixent_cmp(const void *a, const void *b)
+/* (key, value) byte order, compared as four big-endian words instead of a memcmp call: the sort
+ * of a commit's index entries makes millions of comparisons. */
+static inline uint64_t ixent_word(const uint8_t *p)
 {
-    return memcmp(a, b, sizeof(ixent));
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
 }
 
+static int ixent_cmp(const void *a, const void *b)
+{
+    _Static_assert(sizeof(ixent) == 32, "ixent is compared as four words");
+    const uint8_t *x = a, *y = b;
+    for (int i = 0; i < 32; i += 8) {
+        uint64_t u = ixent_word(x + i), v = ixent_word(y + i);
+        if (u != v)
+            return u < v ? -1 : 1;
+    }
+    return 0;
+}
+
+/* The sort of a commit's index entries (hundreds of thousands per commit): an introsort with the
+ * comparison inlined, as glibc's qsort calls its comparator through a pointer on copies (the sort
+ * was 15% of ingest's CPU). Past 2 log2(n) levels of partitioning it hands the rest to qsort, so
+ * no input makes it quadratic. */
+static void ixent_swap(ixent *x, ixent *y)
+{
+    ixent t = *x;
+    *x = *y;
+    *y = t;
+}
+
+static void ixent_sort(ixent *a, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- <= 0) {
+            qsort(a, n, sizeof *a, ixent_cmp);
+            return;
+        }
+        size_t m = n / 2;            /* median of three as the pivot value */
+        if (ixent_cmp(&a[m], &a[0]) < 0)
+            ixent_swap(&a[m], &a[0]);
+        if (ixent_cmp(&a[n - 1], &a[m]) < 0) {
+            ixent_swap(&a[n - 1], &a[m]);
+            if (ixent_cmp(&a[m], &a[0]) < 0)
+                ixent_swap(&a[m], &a[0]);
+        }
+        ixent p = a[m];
+        size_t i = 0, j = n - 1;     /* Hoare: [0, j] <= p <= [j + 1, n), 0 <= j < n - 1 */
+        for (;;) {
+            while (ixent_cmp(&a[i], &p) < 0)
+                i++;
+            while (ixent_cmp(&a[j], &p) > 0)
+                j--;
+            if (i >= j)
+                break;
+            ixent_swap(&a[i], &a[j]);
+            i++;
+            j--;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {       /* recurse into the smaller side, loop on the larger */
+            ixent_sort(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            ixent_sort(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {  /* insertion sort of the short rest */
+        ixent t = a[i];
+        size_t j = i;
+        for (; j > 0 && ixent_cmp(&t, &a[j - 1]) < 0; j--)
+            a[j] = a[j - 1];
+        a[j] = t;
+    }
+}
+
+/* Queues an entry of index ix: key is the caller's key (ip or id, or the time bucket); the
+ * per-key indexes get the week prefix here (store_int.h). */
 static int push_ix(ipl_batch *b, int ix, const uint8_t *key, size_t klen, int64_t ts, uint64_t seq)
 {
     if (grow((void **)&b->ix[ix], &b->capix[ix], b->nix[ix] + 1, sizeof(ixent)))
         return IPL_ENOMEM;
     ixent *e = &b->ix[ix][b->nix[ix]++];
     memset(e->key, 0, sizeof e->key);
-    memcpy(e->key, key, klen);
+    size_t pre = 0;
+    if (ipl_ix_weekly(ix)) {
+        ipl_be32(e->key, ipl_ix_week(ts));
+        pre = 4;
+    }
+    memcpy(e->key + pre, key, klen);
     ipl_ixval_pack(e->val, ts, seq);
     return IPL_OK;
 }
@@ -827,14 +920,21 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         info->last_seq = seq;
     }
 
-    static const size_t klen[IPL_IX__COUNT] = {16, 4, 4, 4, 4};
     for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
         if (!b->nix[ix])
             continue;
-        qsort(b->ix[ix], b->nix[ix], sizeof(ixent), ixent_cmp);
+        size_t in_order = 1;      /* ix.time's entries usually come in order: no sort then */
+        while (in_order < b->nix[ix] && ixent_cmp(&b->ix[ix][in_order - 1], &b->ix[ix][in_order]) <= 0)
+            in_order++;
+        if (in_order < b->nix[ix]) {
+            int depth = 0;
+            for (size_t n = b->nix[ix]; n > 1; n >>= 1)
+                depth += 2;
+            ixent_sort(b->ix[ix], b->nix[ix], depth);
+        }
         MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IX_IP + ix], &cur), "open an index");
         for (size_t i = 0; i < b->nix[ix]; i++) {
-            MDB_val k = {klen[ix], b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
+            MDB_val k = {ipl_ix_klen(ix), b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
             MDB_TRY(mdb_cursor_put(cur, &k, &val, 0), "write an index");
         }
         mdb_cursor_close(cur);
@@ -977,6 +1077,7 @@ void ipl_rtxn_end(ipl_rtxn *t)
 
 int ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d)
 {
+    memset(t->wk_state, 0, sizeof t->wk_state);
     mdb_txn_reset(t->txn);
     int rc = mdb_txn_renew(t->txn);
     if (rc == MDB_MAP_RESIZED) {
@@ -1203,11 +1304,20 @@ static uint32_t folded_id(ipl_store *st, MDB_txn *txn, uint32_t id)
     return ipl_get_be32(fv.mv_data);
 }
 
+void ipl_rec_keys_set_id(ipl_rec_keys *k, int j, int64_t ts, uint32_t id)
+{
+    k->has[j] = 1;
+    k->len[j] = 8;
+    ipl_be32(k->key[j], ipl_ix_week(ts));
+    ipl_be32(k->key[j] + 4, id);
+}
+
 int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_keys *k)
 {
     memset(k, 0, sizeof *k);
     for (int i = 0; i <= IPL_IX__COUNT; i++)
-        k->len[i] = 4;
+        k->len[i] = 8;
+    k->len[IPL_IX_TIME] = 4;
     k->dbi[IPL_IX_IP] = DB_IX_IP;
     k->dbi[IPL_IX_MAC] = DB_IX_MAC;
     k->dbi[IPL_IX_HOST] = DB_IX_HOST;
@@ -1216,28 +1326,21 @@ int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_ke
     k->dbi[IPL_IX__COUNT] = DB_IX_MAC;
     if (r->has_ip) {
         k->has[IPL_IX_IP] = 1;
-        k->len[IPL_IX_IP] = 16;
-        memcpy(k->key[IPL_IX_IP], r->ip, 16);
+        k->len[IPL_IX_IP] = 20;
+        ipl_be32(k->key[IPL_IX_IP], ipl_ix_week(r->ts));
+        memcpy(k->key[IPL_IX_IP] + 4, r->ip, 16);
     }
-    if (r->mac) {
-        k->has[IPL_IX_MAC] = 1;
-        ipl_be32(k->key[IPL_IX_MAC], r->mac);
-    }
-    if (r->duid) {
-        k->has[IPL_IX__COUNT] = 1;
-        ipl_be32(k->key[IPL_IX__COUNT], r->duid);
-    }
+    if (r->mac)
+        ipl_rec_keys_set_id(k, IPL_IX_MAC, r->ts, r->mac);
+    if (r->duid)
+        ipl_rec_keys_set_id(k, IPL_IX__COUNT, r->ts, r->duid);
     uint32_t h = folded_id(st, txn, r->host), u = folded_id(st, txn, r->user);
     if ((r->host && !h) || (r->user && !u))
         return IPL_ECORRUPT;
-    if (h) {
-        k->has[IPL_IX_HOST] = 1;
-        ipl_be32(k->key[IPL_IX_HOST], h);
-    }
-    if (u) {
-        k->has[IPL_IX_USER] = 1;
-        ipl_be32(k->key[IPL_IX_USER], u);
-    }
+    if (h)
+        ipl_rec_keys_set_id(k, IPL_IX_HOST, r->ts, h);
+    if (u)
+        ipl_rec_keys_set_id(k, IPL_IX_USER, r->ts, u);
     k->has[IPL_IX_TIME] = 1;
     ipl_be32(k->key[IPL_IX_TIME], (uint32_t)((uint64_t)r->ts >> 32));
     return IPL_OK;
@@ -1292,14 +1395,46 @@ int ipl_store_kv_scan(ipl_rtxn *t, const char *ns, ipl_kv_fn fn, void *ctx, ipl_
     return err;
 }
 
+/* Where data.mdb is mapped in this process. LMDB's mdb_env_info reports me_mapaddr only for
+ * MDB_FIXEDMAP environments (it is the meta page's mm_address, 0 otherwise), so the mapping is
+ * found in /proc/self/maps by the data file's device and inode. NULL if it cannot be found
+ * (another OS, no /proc): the release is then skipped. */
+static void *map_base(ipl_store *st, size_t *len)
+{
+    int fd = -1;
+    struct stat sb;
+    if (mdb_env_get_fd(st->env, &fd) != 0 || fd < 0 || fstat(fd, &sb) != 0)
+        return NULL;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return NULL;
+    char line[512];
+    void *base = NULL;
+    while (!base && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) != 6)
+            continue;
+        if (off == 0 && ino == (unsigned long)sb.st_ino && maj == major(sb.st_dev) &&
+            min == minor(sb.st_dev)) {
+            base = (void *)(uintptr_t)lo;
+            *len = (size_t)(hi - lo);
+        }
+    }
+    fclose(f);
+    return base;
+}
+
 void ipl_store_release_map(ipl_store *st)
 {
     MDB_envinfo info;
-    if (mdb_env_info(st->env, &info) != 0 || !info.me_mapaddr)
+    size_t len = 0;
+    void *base = map_base(st, &len);
+    if (!base || mdb_env_info(st->env, &info) != 0)
         return;
     long page = sysconf(_SC_PAGESIZE);
     size_t used = (size_t)(info.me_last_pgno + 1) * (size_t)(page > 0 ? page : 4096);
-    if (used > info.me_mapsize)
-        used = info.me_mapsize;
-    madvise(info.me_mapaddr, used, MADV_DONTNEED);
+    if (used > len)
+        used = len;
+    madvise(base, used, MADV_DONTNEED);
 }

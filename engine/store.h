@@ -6,11 +6,13 @@
  *   events      u64 seq -> record (engine/record.c: compact, versioned), appended with MDB_APPEND
  *   dict.s      string -> u32 id          } strings interned once: MACs, DUIDs, hosts, users,
  *   dict.i      u32 id -> string + NUL    } servers, sources, low-cardinality attribute values
- *   ix.ip       ip[16]      -> dups (ts:7 | seq:5)  } DUPSORT|DUPFIXED: one 12-byte entry per event,
- *   ix.mac      u32 mac/duid id -> dups            } sorted by (ts, seq) under each key, so a
- *   ix.host     u32 folded host id -> dups         } key's history is a contiguous, time-ordered
- *   ix.user     u32 folded user id -> dups         } range and a CIDR is a key range
- *   ix.time     u32 (ts >> 32) bucket -> dups      } (≈71.6-minute buckets)
+ *   ix.ip       week | ip[16]        -> dups (ts:7 | seq:5)  } DUPSORT|DUPFIXED: one 12-byte
+ *   ix.mac      week | u32 mac/duid id -> dups             } entry per event, sorted by (ts, seq)
+ *   ix.host     week | u32 folded host id -> dups          } under each key; week = u32 BE
+ *   ix.user     week | u32 folded user id -> dups          } ts / 7 days, so a week of ingest is
+ *   ix.time     u32 (ts >> 32) bucket -> dups              } one key range (store_int.h);
+ *               a key's history is its weeks in order, a CIDR is a key range in each week
+ *               (≈71.6-minute buckets in ix.time)
  *   sources     source name -> position record (offset, line, fingerprint, last_ts, counts)
  *   quarantine  u64 qseq -> {ingest time, source id, line, offset, reason, raw bytes ≤ 4 KiB}
  *   chain       u64 last seq of a batch -> the chain's stream state after that batch
@@ -38,7 +40,7 @@
 #include "engine/diag.h"
 #include "engine/event.h"
 
-#define IPL_STORE_FORMAT 1          /* the format this build writes and the newest it reads */
+#define IPL_STORE_FORMAT 2          /* the format this build writes and the only one it reads */
 #define IPL_STORE_DEFAULT_DIR "ipledger-store"
 #define IPL_QUARANTINE_RAW_MAX 4096 /* bytes of an offending line kept in the quarantine */
 
@@ -55,7 +57,7 @@ enum ipl_store_flags {
 const char *ipl_store_default_dir(const char *flag);
 
 /* Opens (returns owned, close with ipl_store_close). Errors: missing store without CREATE,
- * read-only directory, a newer format (IPL_EFORMAT), not an ipledger store. */
+ * read-only directory, a newer or older format (IPL_EFORMAT), not an ipledger store. */
 int  ipl_store_open(ipl_store **out, const char *dir, unsigned flags, ipl_diag *d);
 void ipl_store_close(ipl_store *st);
 const char *ipl_store_dir(const ipl_store *st);

@@ -67,6 +67,10 @@ struct ipl_store {
 struct ipl_rtxn {
     ipl_store *st;
     MDB_txn   *txn;
+    /* the first and last week of each per-key index in this snapshot (index.c), found on first
+     * use: wk_state 0 unknown, 1 known, 2 the index is empty; cleared by a refresh */
+    uint8_t    wk_state[IPL_IX__COUNT];
+    uint32_t   wk_first[IPL_IX__COUNT], wk_last[IPL_IX__COUNT];
 };
 
 /* Writer-side dictionary: id of s, interning it (and hashing nothing: see chain rule in store.c). */
@@ -127,15 +131,52 @@ int  ipl_chain_dict_upto(ipl_store *st, MDB_txn *txn, ipl_sha256_ctx *chain, uin
                          uint32_t max_id, ipl_diag *d);
 void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, size_t n);
 
-/* The index keys of a stored record: ip (16), mac, duid, folded host, folded user, time bucket.
- * Folded ids are looked up in dict.s (0 when absent). */
+/* ---- per-key index keys (store format 2) ----
+ * ix.ip, ix.mac, ix.host and ix.user are keyed by the event's week first:
+ *
+ *   +-----------------+---------------------------+
+ *   | week u32 BE     | ip[16]  or  u32 BE id     |  ->  dups (ts:7 | seq:5)
+ *   +-----------------+---------------------------+
+ *   week = ts / IPL_WEEK_US (weeks since the epoch, Thursdays 00:00 UTC)
+ *
+ * so a commit (hours of one site) touches one contiguous key range per index and the pages of
+ * older weeks are never rewritten. A key's history is the concatenation of its weeks, in week
+ * order; index.c and scan.c walk the weeks (one key) or merge them (a key range). ix.time keeps
+ * its u32 (ts >> 32) bucket key: it is time-ordered already. */
+#define IPL_WEEK_US INT64_C(604800000000)
+#define IPL_IXKEY_MAX 20                     /* week (4) + ip (16) */
+static inline uint32_t ipl_ix_week(int64_t ts)
+{
+    return ts <= 0 ? 0 : (uint32_t)(ts / IPL_WEEK_US);
+}
+static inline int ipl_ix_weekly(int ix)
+{
+    return ix != IPL_IX_TIME;
+}
+/* Width of the key callers see (ip 16, ids and time buckets 4) and of the key as stored. */
+static inline size_t ipl_ix_ulen(int ix)
+{
+    return ix == IPL_IX_IP ? 16 : 4;
+}
+static inline size_t ipl_ix_klen(int ix)
+{
+    return ipl_ix_ulen(ix) + (ipl_ix_weekly(ix) ? 4 : 0);
+}
+/* The first and last week present in a per-key index (0 if the index is empty). */
+int ipl_ix_week_bounds(ipl_rtxn *t, ipl_index ix, uint32_t *first, uint32_t *last, ipl_diag *d);
+
+/* The index keys of a stored record, as stored (week prefix included): ip, mac, duid, folded
+ * host, folded user (each week | key), time bucket. Folded ids are looked up in dict.s (0 when
+ * absent). */
 typedef struct ipl_rec_keys {
     int     has[IPL_IX__COUNT + 1];          /* the extra slot: the DUID's entry in ix.mac */
-    uint8_t key[IPL_IX__COUNT + 1][16];
+    uint8_t key[IPL_IX__COUNT + 1][IPL_IXKEY_MAX];
     size_t  len[IPL_IX__COUNT + 1];
     int     dbi[IPL_IX__COUNT + 1];          /* DB_IX_* */
 } ipl_rec_keys;
 int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_keys *k);
+/* Sets slot j of k to the per-key entry week(ts) | u32 id (maint.c's memo of folded ids). */
+void ipl_rec_keys_set_id(ipl_rec_keys *k, int j, int64_t ts, uint32_t id);
 
 /* Maps an LMDB return code to the error space with a message about `what`. */
 int ipl_store_mdb_err(ipl_diag *d, int rc, const char *what, const char *dir);

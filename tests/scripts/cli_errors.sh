@@ -50,24 +50,39 @@ fi
 check "read-only store: exit 1" eq "$rc" 1
 check "read-only store: says not writable" contains "$out" "is not writable"
 
-# a store written by a newer format is refused, and left as it was
+# a store written by a newer format is refused, and left as it was; so is one of an older format
+# (format 1: per-key indexes without the week prefix, which this build would misread)
 "$IPL" ingest --quiet --store newer ok.log
 mdb_dump -s meta newer > meta.dump
-python3 - <<'PY'
-import re
-s = open('meta.dump').read()
-# keys and values are hex lines; the key "format" is 666f726d6174, value 00000001
-s = s.replace(' 666f726d6174\n 00000001\n', ' 666f726d6174\n 00000002\n')
-open('meta.dump', 'w').write(s)
+set_format() {   # dump file, 8 hex digits
+python3 - "$1" "$2" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+# keys and values are hex lines; the key "format" is 666f726d6174, value 0000000N
+s = re.sub(r' 666f726d6174\n [0-9a-f]{8}\n', ' 666f726d6174\n %s\n' % sys.argv[2], s)
+open(sys.argv[1], 'w').write(s)
 PY
+}
+cp -r newer older
+set_format meta.dump 00000003
 mdb_load -s meta -f meta.dump newer
 before=$(md5sum newer/data.mdb)
 run "$IPL" ingest --store newer ok.log
 check "newer format: exit 1" eq "$rc" 1
-check "newer format: says newer" contains "$out" "has format 2, newer than the format 1"
+check "newer format: says newer" contains "$out" "has format 3, newer than the format 2"
 run "$IPL" stats --store newer
 check "newer format: stats refuses too" eq "$rc" 1
 check "newer format: store untouched" eq "$(md5sum newer/data.mdb)" "$before"
+
+set_format meta.dump 00000001
+mdb_load -s meta -f meta.dump older
+before=$(md5sum older/data.mdb)
+run "$IPL" who --store older --ip 10.0.0.1 --at 2024-05-01T00:00:00Z
+check "older format: exit 1" eq "$rc" 1
+check "older format: says older" contains "$out" "has format 1, older than the format 2"
+run "$IPL" ingest --store older ok.log
+check "older format: ingest refuses too" eq "$rc" 1
+check "older format: store untouched" eq "$(md5sum older/data.mdb)" "$before"
 
 # a full disk: a 1 MiB tmpfs; ingest fails with a clear line, whole batches only are committed
 mkdir full

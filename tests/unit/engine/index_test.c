@@ -2,7 +2,11 @@
  * key ranges (a CIDR), time windows inclusive at both ends, empty windows, the time index's
  * (ts, seq) order across its ~71.6-minute buckets, ipl_index_count; and a model check: every
  * combination of key bounds, time bounds and direction from a set of edge values is compared with
- * the answer computed by brute force over the events the test wrote.
+ * the answer computed by brute force over the events the test wrote. A third of the events lie
+ * in the six weeks around T0 (the per-key indexes are keyed week first: a key's history is split
+ * by week and a scan must still return it in (key, ts, seq) order), with bounds on week edges;
+ * the page scanner (ipl_ixscan) and the planner's range statistics are checked against the same
+ * model.
  */
 #define _XOPEN_SOURCE 700   /* nftw */
 #include "tests/unit/check.h"
@@ -20,6 +24,8 @@
 #define SEC INT64_C(1000000)
 #define MIN (60 * SEC)
 #define TS_MAX ((INT64_C(1) << 56) - 1)
+#define WEEK (INT64_C(604800) * SEC)
+#define WEEK0 (T0 / WEEK * WEEK)                 /* start of T0's week (a Thursday) */
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -49,7 +55,7 @@ typedef struct mev {
     int mac;                  /* index into MACS or -1 */
 } mev;
 
-#define NEV 240
+#define NEV 360
 static mev model[NEV];
 static int nmodel;
 static char store_dir[64];
@@ -102,6 +108,10 @@ static int build_store(void)
         } else {
             ipi = (int)(rnd() % (NIPS + 1)) - 1;          /* -1: no IP */
             m->ts = T0 - 60 * MIN + (int64_t)(rnd() % 600) * MIN + (int64_t)(rnd() % 3) * SEC;
+            if (rnd() % 3 == 0)    /* another week: -3 .. +2 weeks around T0, some on its edges */
+                m->ts = rnd() % 4 == 0 ? WEEK0 + ((int64_t)(rnd() % 6) - 3) * WEEK - (int64_t)(rnd() % 2)
+                                       : T0 + ((int64_t)(rnd() % 36) - 21) * 24 * 60 * MIN +
+                                             (int64_t)(rnd() % 1440) * MIN;
             mac = (int)(rnd() % 4) - 1;
         }
         m->seq = (uint64_t)nmodel + 1;
@@ -124,7 +134,7 @@ static int build_store(void)
             return -1;
         }
         nmodel++;
-        if (i == 5 || i == 120 || i == NEV - 1) {
+        if (i == 5 || i == 180 || i == NEV - 1) {
             ipl_commit_info ci;
             if (ipl_store_commit(st, b, &ci, &d)) {
                 fprintf(stderr, "commit: %s\n", d.msg);
@@ -223,6 +233,30 @@ static void expect(ipl_index ix, const uint8_t *klo, const uint8_t *khi, int64_t
     }
     r->n = n;
 }
+
+/* ipl_ixscan in chunks of `step`: seqs and times (the scanner returns no keys). */
+static void pscan(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, int64_t from,
+                  int64_t to, size_t step, res *r)
+{
+    ipl_ixscan *s = NULL;
+    ipl_diag d = {0};
+    memset(r, 0, sizeof *r);
+    r->err = ipl_ixscan_open(t, ix, klo, khi, from, to, &s, &d);
+    while (!r->err) {
+        size_t got = 0;
+        if (r->n + step > NEV + 1) {
+            r->err = IPL_ELIMIT;
+            break;
+        }
+        r->err = ipl_ixscan_fill(s, r->seq + r->n, r->ts + r->n, step, &got, &d);
+        r->n += (int)got;
+        if (got < step)
+            break;
+    }
+    ipl_ixscan_close(s);
+}
+
+#define IPL_TIME_ONLY IPL_IX_TIME   /* compare seqs and times only */
 
 static int same(ipl_index ix, const res *a, const res *b)
 {
@@ -384,9 +418,9 @@ static void test_time_index(void)
     expect(IPL_IX_TIME, NULL, NULL, edge - 1, edge, 0, &want);
     CHECK(same(IPL_IX_TIME, &r, &want));
     /* empty: before, after, reversed */
-    scan(t, IPL_IX_TIME, NULL, NULL, 0, T0 - 24 * 60 * MIN, 0, &r);
+    scan(t, IPL_IX_TIME, NULL, NULL, 0, T0 - 6 * WEEK, 0, &r);
     CHECK_INT(r.n, 0);
-    scan(t, IPL_IX_TIME, NULL, NULL, T0 + 48 * 60 * MIN, INT64_MAX, 1, &r);
+    scan(t, IPL_IX_TIME, NULL, NULL, T0 + 6 * WEEK, INT64_MAX, 1, &r);
     CHECK_INT(r.n, 0);
     scan(t, IPL_IX_TIME, NULL, NULL, to, from, 0, &r);
     CHECK_INT(r.n, 0);
@@ -475,7 +509,8 @@ static void test_model(void)
             parse_ip(keys[i], kb[i]);
     const int64_t times[] = {
         INT64_MIN, -1, 0, model[1].ts, model[2].ts, model[2].ts + 1, model[4].ts,
-        ((T0 >> 32) + 1) << 32, T0 + 600 * MIN, TS_MAX, INT64_MAX,
+        ((T0 >> 32) + 1) << 32, T0 + 600 * MIN, WEEK0 - 2 * WEEK - 1, WEEK0 - 1, WEEK0,
+        WEEK0 + WEEK, T0 + 2 * WEEK, TS_MAX, INT64_MAX,
     };
     enum { NT = sizeof times / sizeof times[0] };
     int scans = 0, bad = 0;
@@ -510,6 +545,95 @@ static void test_model(void)
             }
     CHECK_INT(bad, 0);
     CHECK(scans > 20000);
+    /* the page scanner, forwards only, and the range statistics against the same model */
+    int pscans = 0, pbad = 0, sbad = 0;
+    for (int a = 0; a < NK; a++)
+        for (int b = 0; b < NK; b++) {
+            const uint8_t *lo = keys[a] ? kb[a] : NULL, *hi = keys[b] ? kb[b] : NULL;
+            for (int f = 0; f < NT; f++)
+                for (int g = 0; g < NT; g++) {
+                    pscan(t, IPL_IX_IP, lo, hi, times[f], times[g], 1 + (f + g) % 7, &r);
+                    expect(IPL_IX_IP, lo, hi, times[f], times[g], 0, &want);
+                    pscans++;
+                    if (!same(IPL_TIME_ONLY, &r, &want) && pbad++ < 5)
+                        fprintf(stderr, "  ip page scan [%s, %s] [%lld, %lld]: %d entries, "
+                                "expected %d\n", keys[a] ? keys[a] : "-", keys[b] ? keys[b] : "-",
+                                (long long)times[f], (long long)times[g], r.n, want.n);
+                }
+            /* entries and distinct keys of the range, all times */
+            expect(IPL_IX_IP, lo, hi, INT64_MIN, INT64_MAX, 0, &want);
+            uint64_t keys_want = 0;
+            for (int i = 0; i < want.n; i++)
+                keys_want += i == 0 || memcmp(want.key[i], want.key[i - 1], 16) != 0;
+            ipl_ixstat s;
+            if (ipl_index_range_stat(t, IPL_IX_IP, lo, hi, UINT64_MAX, &s, &d) != IPL_OK ||
+                s.entries != (uint64_t)want.n || s.keys != keys_want || !s.complete ||
+                (want.n && memcmp(s.last_key, want.key[want.n - 1], 16) != 0)) {
+                if (sbad++ < 5)
+                    fprintf(stderr, "  range stat [%s, %s]: %llu entries %llu keys, expected %d "
+                            "and %llu\n", keys[a] ? keys[a] : "-", keys[b] ? keys[b] : "-",
+                            (unsigned long long)s.entries, (unsigned long long)s.keys, want.n,
+                            (unsigned long long)keys_want);
+            }
+            /* stopped after 2 keys: the first two keys' entries, not complete if there are more */
+            if (ipl_index_range_stat(t, IPL_IX_IP, lo, hi, 2, &s, &d) == IPL_OK) {
+                uint64_t e2 = 0, k2 = 0;
+                for (int i = 0; i < want.n; i++) {
+                    k2 += i == 0 || memcmp(want.key[i], want.key[i - 1], 16) != 0;
+                    if (k2 > 2)
+                        break;
+                    e2++;
+                }
+                if (s.entries != e2 || s.complete != (keys_want <= 2)) {
+                    if (sbad++ < 5)
+                        fprintf(stderr, "  range stat [%s, %s] max 2 keys: %llu entries, "
+                                "expected %llu\n", keys[a] ? keys[a] : "-",
+                                keys[b] ? keys[b] : "-", (unsigned long long)s.entries,
+                                (unsigned long long)e2);
+                }
+            } else {
+                sbad++;
+            }
+        }
+    CHECK_INT(pbad, 0);
+    CHECK_INT(sbad, 0);
+    CHECK(pscans > 10000);
+    ipl_rtxn_end(t);
+}
+
+/* The data really spans weeks, and one key's history crosses week edges in order. */
+static void test_weeks(void)
+{
+    int weeks[8] = {0};
+    for (int i = 0; i < nmodel; i++) {
+        int64_t w = model[i].ts / WEEK - T0 / WEEK + 3;
+        if (w >= 0 && w < 8)
+            weeks[w]++;
+    }
+    int nweeks = 0;
+    for (int w = 0; w < 8; w++)
+        nweeks += weeks[w] > 0;
+    CHECK(nweeks >= 5);
+    ipl_rtxn *t = NULL;
+    ipl_diag d = {0};
+    res r, want;
+    CHECK_INT(ipl_rtxn_begin(st, &t, &d), IPL_OK);
+    for (size_t k = 0; k < NIPS; k++) {
+        uint8_t ip[16];
+        parse_ip(IPS[k], ip);
+        for (int rev = 0; rev < 2; rev++) {
+            scan(t, IPL_IX_IP, ip, ip, 0, INT64_MAX, rev, &r);
+            expect(IPL_IX_IP, ip, ip, 0, INT64_MAX, rev, &want);
+            CHECK(same(IPL_IX_IP, &r, &want));
+        }
+        /* `who` at each week edge: the latest entry <= T, found walking back over the weeks */
+        for (int w = -3; w <= 3; w++) {
+            int64_t at = WEEK0 + w * WEEK - 1;
+            scan(t, IPL_IX_IP, ip, ip, 0, at, 1, &r);
+            expect(IPL_IX_IP, ip, ip, 0, at, 1, &want);
+            CHECK(r.n == want.n && (!r.n || (r.seq[0] == want.seq[0] && r.ts[0] == want.ts[0])));
+        }
+    }
     ipl_rtxn_end(t);
 }
 
@@ -528,6 +652,7 @@ int main(void)
     RUN(test_mac_index);
     RUN(test_count);
     RUN(test_model);
+    RUN(test_weeks);
     ipl_store_close(st);
     rm_rf(store_dir);
     return check_summary();
