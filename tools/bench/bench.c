@@ -10,7 +10,9 @@
  *   3. ipledger ingest of all of it into another fresh store (throughput, size, peak RSS at N);
  *   4. the SQLite peer on the same files (throughput, size after a checkpoint, peak RSS);
  *   5. stage timings: read+frame+parse only, then also ipl_batch_add (no commits);
- *   6. who --ip --at over the probes on both (p99), and how many answers match the truth.
+ *   6. who --ip --at over the probes on both (p99), and how many answers match the truth;
+ *   7. with --track (a mixed data set: --mix all, or --data of one): track --ip --at over the
+ *      probes on both (p99; target 200 us), and how many device+user answers match the truth.
  * Figures go to stdout, progress to stderr. The exit status is 0 whether targets are met or
  * missed (a benchmark, not a test); 2 for bad usage, 1 when a run could not be done at all. */
 #include "tools/bench/bench.h"
@@ -38,11 +40,13 @@
 #define T_RSS_MIB      256.0
 #define T_RSS_GROWTH   1.10       /* "independent of input size": N uses <= 10% + 8 MiB over N/2 */
 #define T_RSS_SLACK    8.0
+#define T_TRACK_P99_US 200.0
 
 typedef struct opts {
     uint64_t events, seed, probes, batch;
     const char *data, *gen, *tmp;
-    int keep, no_sqlite, no_half, no_stages;
+    int keep, no_sqlite, no_half, no_stages, track;
+    const char *mix;
     const char *geoip[16];           /* --geoip-db: measure the GeoIP enrichment cost (geoip.c) */
     size_t ngeoip;
     uint64_t geoip_events, geoip_internet;
@@ -52,7 +56,8 @@ typedef struct opts {
 static const char usage[] =
     "usage: ipledger-bench [--events N] [--seed N] [--data DIR | --gen PATH] [--probes N]\n"
     "                      [--batch N] [--tmp DIR] [--keep] [--no-sqlite] [--no-half]\n"
-    "                      [--no-stages] [--geoip-db FILE]... [--geoip-events N]\n"
+    "                      [--no-stages] [--mix all|mswin] [--track]\n"
+    "                      [--geoip-db FILE]... [--geoip-events N]\n"
     "                      [--geoip-internet N] [--geoip-only]\n"
     "\n"
     "  --events N   size of the generated data set (default 5000000)\n"
@@ -65,6 +70,9 @@ static const char usage[] =
     "  --keep       keep the temporary directory (stores, database, generated data)\n"
     "  --no-sqlite  skip the SQLite peer    --no-half  skip the N/2 RSS run\n"
     "  --no-stages  skip the stage timings\n"
+    "  --mix M      what to generate: mswin (default: Windows DHCP logs) or all (every format,\n"
+    "               users logging on)\n"
+    "  --track      also time track --ip --at over the probes (needs a mixed data set)\n"
     "  --geoip-db FILE      also measure GeoIP enrichment with this MMDB (repeatable, at most 16):\n"
     "                       ingest with and without it of an enterprise with logons\n"
     "  --geoip-events N     size of that data set (default 1000000)\n"
@@ -132,6 +140,15 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->no_half = 1;
         } else if (strcmp(a, "--no-stages") == 0) {
             o->no_stages = 1;
+        } else if (strcmp(a, "--track") == 0) {
+            o->track = 1;
+        } else if (strcmp(a, "--mix") == 0) {
+            if (!v || (strcmp(v, "all") && strcmp(v, "mswin"))) {
+                fprintf(stderr, "ipledger-bench: --mix needs all or mswin\n");
+                return 2;
+            }
+            o->mix = v;
+            i++;
         } else if (strcmp(a, "--geoip-only") == 0) {
             o->geoip_only = 1;
         } else if (strcmp(a, "--geoip-db") == 0) {
@@ -257,7 +274,7 @@ typedef struct bench {
     run half, full, peer, stages;
     bench_probe *probes;
     size_t nprobes;
-    bench_lat who, sqlwho;
+    bench_lat who, sqlwho, track, sqltrack;
 } bench;
 
 static int job(bench *b, run *x, bench_job_fn fn, void *ctx, const char *what)
@@ -291,7 +308,8 @@ static int prepare_data(bench *b)
         note("generating %s events (seed %llu) into %s", num(b->o.events, n1, sizeof n1),
              (unsigned long long)b->o.seed, b->datadir);
         double t0 = bench_now();
-        if (bench_generate(gen, b->datadir, b->o.seed, b->o.events, b->err, sizeof b->err))
+        if (bench_generate(gen, b->datadir, b->o.seed, b->o.events, b->o.mix, b->err,
+                           sizeof b->err))
             return -1;
         b->t_gen = bench_now() - t0;
         note("generated in %.1f s", b->t_gen);
@@ -351,6 +369,15 @@ static int run_all(bench *b)
     if (b->peer.done && bench_sqlite_who(b->sqldb, b->probes, b->nprobes, lookups, &b->sqlwho,
                                          b->err, sizeof b->err))
         return -1;
+    if (b->o.track) {
+        note("track --ip --at: %zu probes, then %zu timed lookups...", b->nprobes, lookups);
+        if (bench_ipl_track(b->store, b->probes, b->nprobes, lookups, &b->track, b->err,
+                            sizeof b->err))
+            return -1;
+        if (b->peer.done && bench_sqlite_track(b->sqldb, b->probes, b->nprobes, lookups,
+                                               &b->sqltrack, b->err, sizeof b->err))
+            return -1;
+    }
     return 0;
 }
 
@@ -452,9 +479,26 @@ static void report(bench *b)
     figure("ingest RSS", fig, tgt, sq->done ? peer : "sqlite -",
            rss > 0 && sq->done ? mib(sq->r.maxrss_kib) / rss : 0, ok_rss);
 
+    int ok_track = b->track.n && b->track.p99_us <= T_TRACK_P99_US;
+    if (b->o.track) {
+        snprintf(fig, sizeof fig, "p99 %.1f us", b->track.p99_us);
+        snprintf(tgt, sizeof tgt, "target <= %.0f us", T_TRACK_P99_US);
+        snprintf(peer, sizeof peer, "sqlite p99 %.1f us", b->sqltrack.p99_us);
+        figure("track", fig, tgt, sq->done ? peer : "sqlite -",
+               b->track.p99_us > 0 && b->sqltrack.n ? b->sqltrack.p99_us / b->track.p99_us : 0,
+               ok_track);
+    }
+
     printf("\nwho: %zu/%zu probes match the generator's truth", b->who.match, b->who.n);
     if (sq->done)
         printf(" (sqlite peer: %zu/%zu)", b->sqlwho.match, b->sqlwho.n);
+    if (b->o.track) {
+        printf("\ntrack: %zu/%zu probes: device and user as the generator's truth", b->track.match,
+               b->track.n);
+        if (sq->done)
+            printf(" (sqlite peer, latest logon from the address or host in 10 h: %zu/%zu)",
+                   b->sqltrack.match, b->sqltrack.n);
+    }
     printf("\n\ndetails:\n");
     show_run("ipledger", full);
     printf("  %-9s store %.1f MiB on disk (du of data.mdb + lock.mdb), %llu commits\n", "",
@@ -491,10 +535,22 @@ static void report(bench *b)
         printf("  %-9s sqlite   p50 %.1f  p99 %.1f  max %.1f  mean %.1f us; %zu of %zu probes "
                "held\n", "", b->sqlwho.p50_us, b->sqlwho.p99_us, b->sqlwho.max_us,
                b->sqlwho.mean_us, b->sqlwho.held, b->sqlwho.n);
-    int met = ok_ingest + ok_size + ok_who + ok_rss;
-    printf("\nsummary: %d/4 targets met%s%s%s%s%s (bench %.0f s)\n", met,
-           met < 4 ? "; MISS:" : "", ok_ingest ? "" : " ingest", ok_size ? "" : " store-size",
-           ok_who ? "" : " who", ok_rss ? "" : " ingest-RSS", bench_now() - b->t_start);
+    if (b->o.track) {
+        printf("  %-9s %zu timed track --ip --at lookups cycling over the %zu probes\n", "track",
+               b->track.lookups, b->track.n);
+        printf("  %-9s ipledger p50 %.1f  p99 %.1f  max %.1f  mean %.1f us\n", "",
+               b->track.p50_us, b->track.p99_us, b->track.max_us, b->track.mean_us);
+        if (sq->done)
+            printf("  %-9s sqlite   p50 %.1f  p99 %.1f  max %.1f  mean %.1f us\n", "",
+                   b->sqltrack.p50_us, b->sqltrack.p99_us, b->sqltrack.max_us,
+                   b->sqltrack.mean_us);
+    }
+    int nt = 4 + b->o.track;
+    int met = ok_ingest + ok_size + ok_who + ok_rss + (b->o.track && ok_track);
+    printf("\nsummary: %d/%d targets met%s%s%s%s%s%s (bench %.0f s)\n", met, nt,
+           met < nt ? "; MISS:" : "", ok_ingest ? "" : " ingest", ok_size ? "" : " store-size",
+           ok_who ? "" : " who", ok_rss ? "" : " ingest-RSS",
+           !b->o.track || ok_track ? "" : " track", bench_now() - b->t_start);
 }
 
 int main(int argc, char **argv)

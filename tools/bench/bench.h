@@ -39,6 +39,7 @@ typedef struct bench_probe {         /* one row of probes.tsv */
     uint8_t ip[16];
     int64_t at;                      /* UTC µs */
     char    mac[13];                 /* expected holder's canonical MAC; "" = nobody */
+    char    user[128];               /* expected user at the instant ("" = none; mixed data sets) */
 } bench_probe;
 
 typedef struct bench_data {
@@ -67,7 +68,8 @@ int bench_probes_load(const char *dir, bench_probe **out, size_t *n, char *err,
 
 /* Runs `gen --out dir --seed seed --events events --mix mswin` (Windows DHCP audit logs only;
  * without --mix if the generator refuses it); its stdout goes to stderr. */
-int bench_generate(const char *gen, const char *dir, uint64_t seed, uint64_t events, char *err,
+int bench_generate(const char *gen, const char *dir, uint64_t seed, uint64_t events,
+                   const char *mix, char *err,
                    size_t errlen);
 /* Runs the generator with argv (argv[0] its path); 0, or -1 with err set. */
 int bench_run_gen(char *const argv[], char *err, size_t errlen);
@@ -139,6 +141,13 @@ void bench_sqlite_ingest(void *job, bench_result *r);
 int bench_sqlite_who(const char *db, const bench_probe *p, size_t n, size_t lookups,
                      bench_lat *lat, char *err, size_t errlen);
 extern const char bench_sqlite_settings[];
+
+/* ---- track --ip --at (track.c): issue 3's target, p99 <= 200 us on a mixed 5M-event store ----
+ * match counts answers whose device (MAC) and user equal the probe's (generator truth). */
+int bench_ipl_track(const char *store, const bench_probe *p, size_t n, size_t lookups,
+                    bench_lat *lat, char *err, size_t errlen);
+int bench_sqlite_track(const char *db, const bench_probe *p, size_t n, size_t lookups,
+                       bench_lat *lat, char *err, size_t errlen);
 
 /* ---- GeoIP enrichment cost (geoip.c) ---- */
 typedef struct bench_geoip_opts {

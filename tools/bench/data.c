@@ -426,6 +426,8 @@ int bench_probes_load(const char *dir, bench_probe **out, size_t *n, char *err,
                      d.msg[0] ? ": " : "", d.msg);
             goto out;
         }
+        if (nf >= 5 && strcmp(fld[4], "-") != 0)
+            snprintf(p.user, sizeof p.user, "%s", fld[4]);
         if (*n == alloc) {
             size_t na = alloc ? alloc * 2 : 1024;
             bench_probe *nv = realloc(v, na * sizeof *nv);
@@ -490,16 +492,16 @@ int bench_run_gen(char *const argv[], char *err, size_t errlen)
     return run_gen(argv, err, errlen) ? -1 : 0;
 }
 
-int bench_generate(const char *gen, const char *dir, uint64_t seed, uint64_t events, char *err,
-                   size_t errlen)
+int bench_generate(const char *gen, const char *dir, uint64_t seed, uint64_t events,
+                   const char *mix, char *err, size_t errlen)
 {
     char sseed[32], sev[32];
     snprintf(sseed, sizeof sseed, "%llu", (unsigned long long)seed);
     snprintf(sev, sizeof sev, "%llu", (unsigned long long)events);
     char *const argv[] = {(char *)gen, "--out", (char *)dir, "--seed", sseed, "--events", sev,
-                          "--mix", "mswin", NULL};
+                          "--mix", (char *)(mix ? mix : "mswin"), NULL};
     int rc = run_gen(argv, err, errlen);
-    if (rc == 2) {
+    if (rc == 2 && (!mix || strcmp(mix, "mswin") == 0)) {
         /* a generator without --mix (it writes Windows DHCP logs only): once more without it */
         fprintf(stderr, "bench: the generator refused --mix mswin: running it without\n");
         bench_rmtree(dir);
