@@ -148,6 +148,10 @@ int bench_ipl_track(const char *store, const bench_probe *p, size_t n, size_t lo
                     bench_lat *lat, char *err, size_t errlen);
 int bench_sqlite_track(const char *db, const bench_probe *p, size_t n, size_t lookups,
                        bench_lat *lat, char *err, size_t errlen);
+/* track --user over the 30 days before each probe whose truth names one user (target p99 5 ms);
+ * match counts users with at least one row. */
+int bench_ipl_track_user(const char *store, const bench_probe *p, size_t n, size_t lookups,
+                         bench_lat *lat, char *err, size_t errlen);
 
 /* ---- GeoIP enrichment cost (geoip.c) ---- */
 typedef struct bench_geoip_opts {
