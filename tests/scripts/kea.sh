@@ -171,8 +171,13 @@ done < logged.txt
 echo "who answered $answered of $queries queries correctly"
 check "who answers every query as Kea's files say" eq "$answered" "$queries"
 check "who was asked about every grant" test "$queries" -ge "$granted"
-# a second grant of an address to the same client while its lease runs is a renewal
-again=$(awk '{ k = $1 " " $2; if (k in seen) n++; seen[k] = 1 } END { print n + 0 }' granted.txt)
+# a second grant of an address to the same client while its lease runs is a renewal (a grant
+# after the address was released, a removal row in between in the CSV, is a new assignment)
+again=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+         { a = $c["address"]; mac = tolower($c["hwaddr"]); st = $c["state"] == "" ? 0 : $c["state"] }
+         $c["valid_lifetime"] > 0 && st == 0 { if ((a in cur) && cur[a] == mac) n++; cur[a] = mac }
+         $c["valid_lifetime"] == 0 { delete cur[a] }
+         END { print n + 0 }' "$K/kea-leases4.csv")
 renews=$("$IPL" events --store st --all --format csv | grep -c ',lease.renew,')
 [ "$again" -gt 0 ] && check "repeated grants to the same client are lease.renew ($again)" \
   test "$renews" -ge "$again"
