@@ -36,6 +36,18 @@ int ipl_kind_closes_lease(unsigned kind)
            kind == IPL_K_LEASE_DECLINE;
 }
 
+unsigned ipl_ix_class(unsigned kind)
+{
+    if (ipl_kind_opens_lease(kind))
+        return IPL_IXC_OPEN;
+    if (ipl_kind_closes_lease(kind))
+        return IPL_IXC_CLOSE;
+    const char *n = ipl_kind_name(kind);
+    if (strncmp(n, "lease.", 6) == 0 || strncmp(n, "dns.", 4) == 0)
+        return IPL_IXC_LEASE;
+    return IPL_IXC_REST;
+}
+
 static const struct {
     const char *name;
     int interned;

@@ -81,6 +81,13 @@ int ipl_kind_parse(const char *name, size_t len);   /* kind value, or -1 */
 /* Lease-binding semantics used by who/track: */
 int ipl_kind_opens_lease(unsigned kind);   /* assign, renew, bootp, v6 confirm */
 int ipl_kind_closes_lease(unsigned kind);  /* release, expire, delete, decline */
+/* The class kept with each index entry of the event (2 bits): walks that look for lease
+ * events skip IPL_IXC_REST entries without reading them, and the reverse. */
+enum { IPL_IXC_LEASE = 0,   /* lease.* and dns.* kinds that neither open nor close a lease */
+       IPL_IXC_OPEN = 1,    /* ipl_kind_opens_lease */
+       IPL_IXC_CLOSE = 2,   /* ipl_kind_closes_lease */
+       IPL_IXC_REST = 3 };  /* logons, authentications, RADIUS, changes, alerts, ... */
+unsigned ipl_ix_class(unsigned kind);
 
 /* Attribute keys: the small kind-specific bag. Stored on disk by number: append only.
  * `interned` attributes are low-cardinality strings kept in the dictionary (one id per event). */

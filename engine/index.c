@@ -266,8 +266,8 @@ int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, 
         from = to = 0;
         c->state = 2;
     }
-    ipl_ixval_pack(c->vlo, from, 0);
-    ipl_ixval_pack(c->vhi, to, IPL_SEQ_MAX);
+    ipl_ixval_pack(c->vlo, from, 0, 0);
+    ipl_ixval_pack(c->vhi, to, IPL_SEQ_MAX, 3);
     if (ix == IPL_IX_TIME) {
         ipl_be32(c->ulo, (uint32_t)((uint64_t)from >> 32));
         ipl_be32(c->uhi, (uint32_t)((uint64_t)to >> 32));
@@ -403,6 +403,7 @@ int ipl_ixcur_next(ipl_ixcur *c, ipl_ixent *e, ipl_diag *d)
         return ipl_diag_set(d, IPL_ECORRUPT, "index '%s' holds a value of %zu bytes",
                             ix_names[c->ix], s->v.mv_size);
     ipl_ixval_unpack(s->v.mv_data, &e->ts, &e->seq);
+    e->cls = ipl_ixval_class(s->v.mv_data);
     e->keylen = c->ulen;
     memcpy(e->key, ukey(c, s), c->ulen);
     if ((err = advance(c, s, d)))

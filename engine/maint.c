@@ -210,7 +210,7 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             e->db = (uint8_t)keys.dbi[j];
             e->klen = (uint8_t)keys.len[j];
             memcpy(e->key, keys.key[j], keys.len[j]);
-            ipl_ixval_pack(e->val, r.ts, x->seqs[i]);
+            ipl_ixval_pack(e->val, r.ts, x->seqs[i], ipl_ix_class(r.kind));
         }
         if ((rc = mdb_del(txn, st->dbi[DB_EVENTS], &k, NULL)))
             goto out;
@@ -614,7 +614,7 @@ static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r
         if (ipl_record_decode(v.mv_data, v.mv_size, &rec) || ipl_rec_index_keys(st, txn, &rec, &keys))
             continue;
         uint8_t val[IPL_IXVAL];
-        ipl_ixval_pack(val, rec.ts, seq);
+        ipl_ixval_pack(val, rec.ts, seq, ipl_ix_class(rec.kind));
         for (int j = 0; j <= IPL_IX__COUNT && r->ok; j++) {
             int which = j == IPL_IX__COUNT ? IPL_IX_MAC : j;
             if (!keys.has[j] || which != ix)
@@ -824,7 +824,7 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
             continue;
         }
         uint8_t val[IPL_IXVAL];
-        ipl_ixval_pack(val, rec.ts, seq);
+        ipl_ixval_pack(val, rec.ts, seq, ipl_ix_class(rec.kind));
         for (int j = 0; j <= IPL_IX__COUNT; j++) {
             if (!keys.has[j])
                 continue;

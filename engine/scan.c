@@ -305,8 +305,8 @@ int ipl_ixscan_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
     s->empty = to < from;
     if (s->empty)
         from = to = 0;
-    ipl_ixval_pack(s->vlo, from, 0);
-    ipl_ixval_pack(s->vhi, to, IPL_SEQ_MAX);
+    ipl_ixval_pack(s->vlo, from, 0, 0);
+    ipl_ixval_pack(s->vhi, to, IPL_SEQ_MAX, 3);
     size_t nsub = 1;
     if (s->pre && !s->empty) {
         uint32_t first, last;
@@ -597,7 +597,7 @@ int ipl_ixscan_fill(ipl_ixscan *s, uint64_t *seq, int64_t *ts, size_t cap, size_
             continue;
         }
         while (p->i < p->n && got < cap) {
-            /* value = ts (7 bytes) | seq (5 bytes), big-endian: two 8-byte loads */
+            /* value = ts (7 bytes) | seq << 2 | class (5 bytes), big-endian: two 8-byte loads */
             const uint8_t *q = p->page + p->i * IPL_IXVAL;
             uint64_t a = 0, b = 0;
             for (int k = 0; k < 8; k++) {
@@ -605,7 +605,7 @@ int ipl_ixscan_fill(ipl_ixscan *s, uint64_t *seq, int64_t *ts, size_t cap, size_
                 b = b << 8 | q[4 + k];
             }
             ts[got] = (int64_t)(a >> 8);
-            seq[got] = b & ((UINT64_C(1) << 40) - 1);
+            seq[got] = (b & ((UINT64_C(1) << 40) - 1)) >> 2;
             got++;
             p->i++;
         }

@@ -182,7 +182,7 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
                                st->dir, fmt, IPL_STORE_FORMAT);
             goto out;
         }
-        if (fmt < IPL_STORE_FORMAT) {   /* format 1: per-key indexes without the week prefix */
+        if (fmt < IPL_STORE_FORMAT) {   /* 1: no week prefix; 2: no kind class in index values */
             err = ipl_diag_set(d, IPL_EFORMAT,
                                "store '%s' has format %u, older than the format %d this ipledger "
                                "reads (its indexes are laid out differently): re-ingest its logs "
@@ -737,7 +737,8 @@ static void ixent_sort(ixent *a, size_t n, int depth)
 
 /* Queues an entry of index ix: key is the caller's key (ip or id, or the time bucket); the
  * per-key indexes get the week prefix here (store_int.h). */
-static int push_ix(ipl_batch *b, int ix, const uint8_t *key, size_t klen, int64_t ts, uint64_t seq)
+static int push_ix(ipl_batch *b, int ix, const uint8_t *key, size_t klen, int64_t ts, uint64_t seq,
+                   unsigned cls)
 {
     if (grow((void **)&b->ix[ix], &b->capix[ix], b->nix[ix] + 1, sizeof(ixent)))
         return IPL_ENOMEM;
@@ -749,7 +750,7 @@ static int push_ix(ipl_batch *b, int ix, const uint8_t *key, size_t klen, int64_
         pre = 4;
     }
     memcpy(e->key + pre, key, klen);
-    ipl_ixval_pack(e->val, ts, seq);
+    ipl_ixval_pack(e->val, ts, seq, cls);
     return IPL_OK;
 }
 
@@ -839,7 +840,7 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         uint32_t host_f, user_f;
         memset(&r, 0, sizeof r);
         if (seq > IPL_SEQ_MAX) {
-            err = ipl_diag_set(d, IPL_ELIMIT, "store '%s' is full (2^40 events)", st->dir);
+            err = ipl_diag_set(d, IPL_ELIMIT, "store '%s' is full (2^38 events)", st->dir);
             goto out;
         }
         r.ts = ev->ts;
@@ -891,26 +892,27 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         /* index entries, written sorted below */
         uint8_t key[4];
         int e = 0;
+        unsigned cls = ipl_ix_class(ev->kind);
         if (ev->has_ip)
-            e |= push_ix(b, IPL_IX_IP, ev->ip, 16, ev->ts, seq);
+            e |= push_ix(b, IPL_IX_IP, ev->ip, 16, ev->ts, seq, cls);
         if (r.mac) {
             ipl_be32(key, r.mac);
-            e |= push_ix(b, IPL_IX_MAC, key, 4, ev->ts, seq);
+            e |= push_ix(b, IPL_IX_MAC, key, 4, ev->ts, seq, cls);
         }
         if (r.duid) {
             ipl_be32(key, r.duid);
-            e |= push_ix(b, IPL_IX_MAC, key, 4, ev->ts, seq);
+            e |= push_ix(b, IPL_IX_MAC, key, 4, ev->ts, seq, cls);
         }
         if (host_f) {
             ipl_be32(key, host_f);
-            e |= push_ix(b, IPL_IX_HOST, key, 4, ev->ts, seq);
+            e |= push_ix(b, IPL_IX_HOST, key, 4, ev->ts, seq, cls);
         }
         if (user_f) {
             ipl_be32(key, user_f);
-            e |= push_ix(b, IPL_IX_USER, key, 4, ev->ts, seq);
+            e |= push_ix(b, IPL_IX_USER, key, 4, ev->ts, seq, cls);
         }
         ipl_be32(key, (uint32_t)((uint64_t)ev->ts >> 32));
-        e |= push_ix(b, IPL_IX_TIME, key, 4, ev->ts, seq);
+        e |= push_ix(b, IPL_IX_TIME, key, 4, ev->ts, seq, cls);
         if (e) {
             err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
             goto out;

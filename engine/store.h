@@ -40,7 +40,7 @@
 #include "engine/diag.h"
 #include "engine/event.h"
 
-#define IPL_STORE_FORMAT 2          /* the format this build writes and the only one it reads */
+#define IPL_STORE_FORMAT 3          /* the format this build writes and the only one it reads */
 #define IPL_STORE_DEFAULT_DIR "ipledger-store"
 #define IPL_QUARANTINE_RAW_MAX 4096 /* bytes of an offending line kept in the quarantine */
 
@@ -146,6 +146,7 @@ typedef struct ipl_ixcur ipl_ixcur;
 typedef struct ipl_ixent {
     uint64_t seq;
     int64_t  ts;
+    unsigned cls;                /* IPL_IXC_* of the event's kind (engine/event.h) */
     uint8_t  key[16];
     size_t   keylen;
 } ipl_ixent;

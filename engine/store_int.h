@@ -77,15 +77,18 @@ struct ipl_rtxn {
 int ipl_dict_intern(ipl_store *st, MDB_txn *txn, const char *s, size_t len, uint32_t *next_id,
                     uint32_t *id, ipl_diag *d);
 
-/* Index value: ts (7 bytes, µs, big-endian) | seq (5 bytes, big-endian). */
+/* Index value: ts (7 bytes, µs, big-endian) | seq << 2 | class (5 bytes, big-endian). The class
+ * (ipl_ix_class of the event's kind: lease open, lease close, other lease/DNS, the rest) lets a
+ * walk skip entries without reading their events; it sits below the seq, so the byte order of
+ * the values is still (ts, seq). Range bounds use class 0 (low) and 3 (high). */
 #define IPL_IXVAL 12
-static inline void ipl_ixval_pack(uint8_t v[IPL_IXVAL], int64_t ts, uint64_t seq)
+static inline void ipl_ixval_pack(uint8_t v[IPL_IXVAL], int64_t ts, uint64_t seq, unsigned cls)
 {
-    uint64_t t = (uint64_t)ts;
+    uint64_t t = (uint64_t)ts, f = seq << 2 | (cls & 3);
     for (int i = 0; i < 7; i++)
         v[i] = (uint8_t)(t >> (8 * (6 - i)));
     for (int i = 0; i < 5; i++)
-        v[7 + i] = (uint8_t)(seq >> (8 * (4 - i)));
+        v[7 + i] = (uint8_t)(f >> (8 * (4 - i)));
 }
 static inline void ipl_ixval_unpack(const uint8_t v[IPL_IXVAL], int64_t *ts, uint64_t *seq)
 {
@@ -95,10 +98,14 @@ static inline void ipl_ixval_unpack(const uint8_t v[IPL_IXVAL], int64_t *ts, uin
     for (int i = 0; i < 5; i++)
         s = s << 8 | v[7 + i];
     *ts = (int64_t)t;
-    *seq = s;
+    *seq = s >> 2;
+}
+static inline unsigned ipl_ixval_class(const uint8_t v[IPL_IXVAL])
+{
+    return v[11] & 3;
 }
 #define IPL_TS_MAX ((INT64_C(1) << 56) - 1)
-#define IPL_SEQ_MAX ((UINT64_C(1) << 40) - 1)
+#define IPL_SEQ_MAX ((UINT64_C(1) << 38) - 1)
 
 static inline void ipl_be64(uint8_t b[8], uint64_t v)
 {

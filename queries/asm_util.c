@@ -39,18 +39,15 @@ int ipl_asm_held(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64_
         }
         if (decided)
             continue;
-        ipl_rawev ev;
-        if ((err = ipl_evcur_get(ec, e.seq, &ev, d)) == IPL_ENOTFOUND)
-            continue;
-        if (err)
-            goto out;
-        if (ipl_kind_opens_lease(ev.kind)) {
+        /* the entry's class is the event's lease role: no event read */
+        if (e.cls == IPL_IXC_OPEN) {
             decided = 1;
             (*held)++;
             if (fn && (err = fn(ctx, cur)))
                 goto out;
-        } else if (ipl_kind_closes_lease(ev.kind))
+        } else if (e.cls == IPL_IXC_CLOSE) {
             decided = 1;
+        }
     }
     if (err == IPL_ENOTFOUND)
         err = IPL_OK;
@@ -179,12 +176,7 @@ int ipl_asm_trend(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64
             have = 1;
             state = 0;
         }
-        ipl_rawev ev;
-        if ((err = ipl_evcur_get(ec, e.seq, &ev, d)) == IPL_ENOTFOUND)
-            continue;
-        if (err)
-            goto out;
-        int ns = ipl_kind_opens_lease(ev.kind) ? 1 : ipl_kind_closes_lease(ev.kind) ? 0 : state;
+        int ns = e.cls == IPL_IXC_OPEN ? 1 : e.cls == IPL_IXC_CLOSE ? 0 : state;
         if (ns == state)
             continue;
         state = ns;

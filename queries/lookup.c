@@ -203,6 +203,10 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
     int64_t later_open = 0, cur_end = 0;  /* the open after the one being looked at; its lease end */
     uint64_t first_seq = 0;
     while ((err = ipl_ixcur_next(c, &e, d)) == IPL_OK && walked++ < IPL_WHO_WALK) {
+        /* logons, changes, ... from the address: not lease evidence, not read (the class kept
+         * in the index entry says so); before the decision DNS updates are read for a name */
+        if (e.cls == IPL_IXC_REST || (decided && e.cls == IPL_IXC_LEASE))
+            continue;
         if ((err = ipl_store_get(t, e.seq, &ev, d)))
             goto out;
         if (!decided) {
@@ -283,6 +287,8 @@ int ipl_who_at(ipl_rtxn *t, const uint8_t ip[16], int64_t at, ipl_arena *a, ipl_
         return err;
     walked = 0;
     while ((err = ipl_ixcur_next(c, &e, d)) == IPL_OK && walked++ < IPL_WHO_WALK) {
+        if (e.cls != IPL_IXC_OPEN && e.cls != IPL_IXC_CLOSE)
+            continue;
         if ((err = ipl_store_get(t, e.seq, &ev, d)))
             goto out;
         if (!lease_relevant(ev.kind))

@@ -89,7 +89,7 @@ static int find_logoff(tctx *c, logon *l)
     while ((err = ipl_ixcur_next(cur, &e, c->d)) == IPL_OK && walked++ < PAIR_WALK) {
         ipl_event ev;
         ipl_rawev raw;
-        if (e.seq <= l->seq && e.ts == l->ts)
+        if ((e.seq <= l->seq && e.ts == l->ts) || e.cls != IPL_IXC_REST)
             continue;
         /* the kind from the raw record first: most of a user's events are not logoffs */
         if (ipl_evcur_get(evc, e.seq, &raw, NULL) || !ipl_kind_is_logoff(raw.kind))
@@ -133,6 +133,8 @@ static int collect_logons(tctx *c, ipl_index ix, const uint8_t *key, int64_t lo,
     ipl_ixent e;
     while (c->nlg < MAX_LOGONS && (err = ipl_ixcur_next(cur, &e, c->d)) == IPL_OK) {
         ipl_event ev;
+        if (e.cls != IPL_IXC_REST)
+            continue;                  /* lease and DNS events: not read (the entry's class) */
         if ((err = ipl_store_get(c->t, e.seq, &ev, c->d)))
             break;
         if (!ipl_kind_is_logon(ev.kind) || !ev.user || seen_seq(c, ev.seq))
@@ -208,7 +210,7 @@ static const char *other_addrs(tctx *c, const ipl_track_row *r, int64_t lo, int6
         int walked = 0;
         while (nseen < 8 && walked++ < 2000 && ipl_ixcur_next(cur, &e, NULL) == IPL_OK) {
             ipl_rawev ev;   /* raw: no dictionary lookups for events that are skipped */
-            if (ipl_evcur_get(evc, e.seq, &ev, NULL) || !ev.has_ip || memcmp(ev.ip, r->ip, 16) == 0)
+            if (e.cls != IPL_IXC_OPEN || ipl_evcur_get(evc, e.seq, &ev, NULL) || !ev.has_ip || memcmp(ev.ip, r->ip, 16) == 0)
                 continue;
             if (!ipl_kind_opens_lease(ev.kind))
                 continue;
@@ -352,6 +354,8 @@ static int ip_chunks(tctx *c, const uint8_t ip[16], const char *match_mac, const
             ipl_ixent e;
             while ((err = ipl_ixcur_next(cur, &e, c->d)) == IPL_OK) {
                 ipl_event ev;
+                if (e.cls != IPL_IXC_OPEN)
+                    continue;
                 if ((err = ipl_store_get(c->t, e.seq, &ev, c->d)))
                     break;
                 if (ipl_kind_opens_lease(ev.kind)) {
@@ -457,6 +461,8 @@ static int by_device(tctx *c, ipl_index ix, const char *value)
     ipl_ixent e;
     while (nips < IPL_TRACK_MAX_ADDRS && (err = ipl_ixcur_next(cur, &e, c->d)) == IPL_OK) {
         ipl_event ev;
+        if (e.cls != IPL_IXC_OPEN)
+            continue;
         if ((err = ipl_store_get(c->t, e.seq, &ev, c->d)))
             break;
         if (!ev.has_ip || !ipl_kind_opens_lease(ev.kind))

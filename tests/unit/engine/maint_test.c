@@ -209,7 +209,7 @@ static void drop_index_entry(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
 
 static void add_bogus_entry(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
 {
-    uint8_t k[4] = {0, 0, 0, 3}, val[12] = {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x27, 0x0f}; /* seq 9999 */
+    uint8_t k[4] = {0, 0, 0, 3}, val[12] = {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x9c, 0x3f}; /* seq 9999, class 3 */
     MDB_val key = {4, k}, v = {12, val};
     CHECK_INT(mdb_put(txn, ix, &key, &v, 0), 0);
 }
