@@ -53,6 +53,7 @@ typedef struct mev {
     int has_ip;
     uint8_t ip[16];
     int mac;                  /* index into MACS or -1 */
+    unsigned kind;            /* varied, so index entries carry every lease class */
 } mev;
 
 #define NEV 360
@@ -123,7 +124,11 @@ static int build_store(void)
         ipl_event ev;
         ipl_event_reset(&ev);
         ev.ts = m->ts;
-        ev.kind = IPL_K_LEASE_ASSIGN;
+        static const unsigned kinds[] = {IPL_K_LEASE_ASSIGN, IPL_K_LEASE_RENEW, IPL_K_LEASE_RELEASE,
+                                         IPL_K_LOGON, IPL_K_LEASE_OFFER, IPL_K_DNS_UPDATE,
+                                         IPL_K_CONFIG_CHANGE, IPL_K_LEASE_EXPIRE};
+        m->kind = kinds[m->seq % 8];
+        ev.kind = (uint16_t)m->kind;
         ev.has_ip = (uint8_t)m->has_ip;
         memcpy(ev.ip, m->ip, 16);
         ev.mac = mac >= 0 ? MACS[mac] : NULL;
@@ -157,6 +162,7 @@ typedef struct res {
     uint64_t seq[NEV + 1];
     int64_t ts[NEV + 1];
     uint8_t key[NEV + 1][16];
+    unsigned cls[NEV + 1];
     int err;
 } res;
 
@@ -178,6 +184,7 @@ static void scan(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, in
         }
         r->seq[r->n] = e.seq;
         r->ts[r->n] = e.ts;
+        r->cls[r->n] = e.cls;
         memcpy(r->key[r->n], e.key, e.keylen <= 16 ? e.keylen : 16);
         r->n++;
     }
@@ -637,6 +644,31 @@ static void test_weeks(void)
     ipl_rtxn_end(t);
 }
 
+/* every entry of every index carries its event's lease class (ipl_ix_class of the kind) */
+static void test_classes(void)
+{
+    ipl_rtxn *t = NULL;
+    ipl_diag d = {0};
+    res r;
+    CHECK_INT(ipl_rtxn_begin(st, &t, &d), IPL_OK);
+    static const ipl_index ixs[] = {IPL_IX_IP, IPL_IX_MAC, IPL_IX_TIME};
+    int checked = 0, bad = 0, seen[4] = {0};
+    for (size_t k = 0; k < sizeof ixs / sizeof ixs[0]; k++) {
+        scan(t, ixs[k], NULL, NULL, INT64_MIN, INT64_MAX, k == 1, &r);
+        CHECK_INT(r.err, IPL_OK);
+        for (int i = 0; i < r.n; i++) {
+            unsigned want = ipl_ix_class(model[r.seq[i] - 1].kind);
+            bad += r.cls[i] != want;
+            seen[r.cls[i] & 3]++;
+            checked++;
+        }
+    }
+    CHECK(checked > NEV);
+    CHECK_INT(bad, 0);
+    CHECK(seen[IPL_IXC_LEASE] && seen[IPL_IXC_OPEN] && seen[IPL_IXC_CLOSE] && seen[IPL_IXC_REST]);
+    ipl_rtxn_end(t);
+}
+
 int main(void)
 {
     if (build_store() != 0) {
@@ -653,6 +685,7 @@ int main(void)
     RUN(test_count);
     RUN(test_model);
     RUN(test_weeks);
+    RUN(test_classes);
     ipl_store_close(st);
     rm_rf(store_dir);
     return check_summary();
