@@ -23,13 +23,11 @@ int ipl_asm_held(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64_
                  ipl_asm_held_fn fn, void *ctx, uint64_t *held, ipl_diag *d)
 {
     ipl_ixcur *ic = NULL;
-    ipl_evcur *ec = NULL;
     ipl_ixent e;
     uint8_t cur[16];
     int decided = 0, have = 0, err;
     *held = 0;
-    if ((err = ipl_ixcur_open(t, IPL_IX_IP, lo, hi, INT64_MIN, at, 1, &ic, d)) ||
-        (err = ipl_evcur_open(t, &ec, d)))
+    if ((err = ipl_ixcur_open(t, IPL_IX_IP, lo, hi, INT64_MIN, at, 1, &ic, d)))
         goto out;
     while ((err = ipl_ixcur_next(ic, &e, d)) == IPL_OK) {
         if (!have || memcmp(cur, e.key, 16) != 0) {
@@ -52,7 +50,6 @@ int ipl_asm_held(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64_
     if (err == IPL_ENOTFOUND)
         err = IPL_OK;
 out:
-    ipl_evcur_close(ec);
     ipl_ixcur_close(ic);
     return err;
 }
@@ -147,7 +144,6 @@ int ipl_asm_trend(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64
                   int64_t until, int64_t step, uint64_t **counts, size_t *n, ipl_diag *d)
 {
     ipl_ixcur *ic = NULL;
-    ipl_evcur *ec = NULL;
     int64_t *delta = NULL;
     uint64_t *res = NULL;
     ipl_ixent e;
@@ -167,8 +163,7 @@ int ipl_asm_trend(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64
         err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         goto out;
     }
-    if ((err = ipl_ixcur_open(t, IPL_IX_IP, lo, hi, INT64_MIN, until, 0, &ic, d)) ||
-        (err = ipl_evcur_open(t, &ec, d)))
+    if ((err = ipl_ixcur_open(t, IPL_IX_IP, lo, hi, INT64_MIN, until, 0, &ic, d)))
         goto out;
     while ((err = ipl_ixcur_next(ic, &e, d)) == IPL_OK) {
         if (!have || memcmp(cur, e.key, 16) != 0) {
@@ -200,7 +195,6 @@ int ipl_asm_trend(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64
 out:
     free(delta);
     free(res);
-    ipl_evcur_close(ec);
     ipl_ixcur_close(ic);
     return err;
 }
