@@ -58,7 +58,7 @@ static int row_fn(void *ctx, const char *const *vals)
     unsigned long long seq = strtoull(vals[0], &end, 10);
     if (*end || errno || seq == 0)
         return ipl_diag_set(w->d, IPL_EINVAL, "--where: '%s' is not an event seq", vals[0]);
-    if (seq <= w->s->limit) {
+    if (seq <= w->s->limit && !ipl_seqset_has(w->s, seq)) {   /* a seq returned twice counts once */
         w->s->bits[seq >> 3] |= (uint8_t)(1u << (seq & 7));
         w->s->count++;
     }

@@ -110,7 +110,7 @@ typedef struct qopt {
 } qopt;
 
 /* Runs text: the rows one per line, values joined by ','; or "error: MESSAGE". */
-static const char *runo(const char *text, const qopt *x)
+static inline const char *runo(const char *text, const qopt *x)
 {
     ipl_ql_opts o;
     ipl_diag d = {0};
@@ -145,14 +145,14 @@ static const char *runo(const char *text, const qopt *x)
     return out;
 }
 
-static const char *run(const char *text)
+static inline const char *run(const char *text)
 {
     qopt x;
     memset(&x, 0, sizeof x);
     return runo(text, &x);
 }
 
-static const char *runh(const char *text)
+static inline const char *runh(const char *text)
 {
     qopt x;
     memset(&x, 0, sizeof x);
