@@ -38,7 +38,7 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 }
 
 /* Commits evs[0..n) as one batch (seqs follow the array order). */
-static int commit_events(const tev *evs, size_t n, ipl_diag *d)
+static inline int commit_events(const tev *evs, size_t n, ipl_diag *d)
 {
     ipl_batch *b = NULL;
     int err = ipl_batch_new(&b);
