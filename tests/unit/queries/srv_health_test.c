@@ -1,7 +1,7 @@
 /* tests/unit/queries/srv_health_test.c — availability: the passive state against the rhythm
  * (frozen clock), states raised once and cleared once as server.status events, a quarantine
- * burst making a source and its server degraded, probe results recorded on change only, and
- * manual entries: validation, config.change events in the same batch as the kv object. */
+ * burst making a source and its server degraded, probe results recorded on change only.
+ * (Manual entries: srv_model_test.c.) */
 #include "tests/unit/check.h"
 
 #include "engine/err.h"
@@ -206,70 +206,6 @@ static void test_probe_record(void)
     ipl_rtxn_end(t);
 }
 
-static void test_manual(void)
-{
-    ipl_diag d = {0};
-    ipl_srv_actor a = {"os:tester", T0};
-    uint64_t seq = 0;
-    char *json = NULL;
-    const char *fields[] = {"site=ams", "rack=r1"}, *groups[] = {"core"};
-    ipl_srv_change c = {IPL_SRV_ADD, "ns1", "dns", "ISC", "127.0.0.1:53", "netops", "resolver",
-                        "dns", "probe.test", 1, fields, 2, groups, 1};
-    uint64_t changes0 = count_kind(IPL_K_CONFIG_CHANGE, "ns1");
-    CHECK_INT(ipl_srv_apply(st, &a, &c, &seq, &json, &d), IPL_OK);
-    CHECK(seq > 0);
-    CHECK(json && strstr(json, "\"fields\":{\"site\":\"ams\",\"rack\":\"r1\"}") != NULL);
-    free(json);
-    CHECK_INT(ipl_srv_apply(st, &a, &c, &seq, NULL, &d), IPL_EEXIST);
-    CHECK(strstr(d.msg, "'ns1'") != NULL);
-    /* edit: a field removed, a group left, managed flipped */
-    const char *f2[] = {"site="}, *g2[] = {"-core", "edge"};
-    ipl_srv_change e = {IPL_SRV_EDIT, "ns1", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, f2, 1, g2, 2};
-    CHECK_INT(ipl_srv_apply(st, &a, &e, &seq, &json, &d), IPL_OK);
-    CHECK(json && strstr(json, "\"managed\":false") && strstr(json, "\"groups\":[\"edge\"]") &&
-          !strstr(json, "site"));
-    free(json);
-    /* invalid changes write nothing */
-    uint64_t mid = count_kind(IPL_K_CONFIG_CHANGE, NULL);
-    ipl_srv_change bad = {IPL_SRV_ADD, "x", "dns", NULL, "10.0.0.1", NULL, NULL, "tcp", NULL, -1, NULL, 0, NULL, 0};
-    CHECK_INT(ipl_srv_apply(st, &a, &bad, &seq, NULL, &d), IPL_EINVAL);
-    CHECK(strstr(d.msg, "probe tcp needs a port") != NULL);
-    bad.probe = NULL;
-    bad.types = NULL;
-    CHECK_INT(ipl_srv_apply(st, &a, &bad, &seq, NULL, &d), IPL_EINVAL);
-    CHECK(strstr(d.msg, "give --type") != NULL);
-    bad.types = "dns";
-    bad.name = "a b";
-    CHECK_INT(ipl_srv_apply(st, &a, &bad, &seq, NULL, &d), IPL_EINVAL);
-    const char *badf[] = {"noequals"};
-    ipl_srv_change bf = {IPL_SRV_ADD, "y", "dns", NULL, NULL, NULL, NULL, NULL, NULL, -1, badf, 1, NULL, 0};
-    CHECK_INT(ipl_srv_apply(st, &a, &bf, &seq, NULL, &d), IPL_EINVAL);
-    CHECK(strstr(d.msg, "'noequals'") != NULL);
-    ipl_srv_change rm = {IPL_SRV_REMOVE, "nobody", NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1, NULL, 0, NULL, 0};
-    CHECK_INT(ipl_srv_apply(st, &a, &rm, &seq, NULL, &d), IPL_ENOTFOUND);
-    CHECK_INT(count_kind(IPL_K_CONFIG_CHANGE, NULL), mid);
-    rm.name = "ns1";
-    CHECK_INT(ipl_srv_apply(st, &a, &rm, &seq, NULL, &d), IPL_OK);
-    CHECK_INT(count_kind(IPL_K_CONFIG_CHANGE, "ns1") - changes0, 3);
-    /* the view no longer has it */
-    ipl_rtxn *t;
-    ipl_srv_view *v = NULL;
-    ipl_rtxn_begin(st, &t, &d);
-    CHECK_INT(ipl_srv_view_load(t, &v, &d), IPL_OK);
-    CHECK(ipl_srv_find(v, "ns1") == NULL);
-    ipl_srv_view_free(v);
-    ipl_rtxn_end(t);
-    char host[64];
-    int port;
-    CHECK_INT(ipl_srv_addr_split("[2001:db8::1]:853", host, sizeof host, &port, 53), IPL_OK);
-    CHECK_STR(host, "2001:db8::1");
-    CHECK_INT(port, 853);
-    CHECK_INT(ipl_srv_addr_split("2001:db8::1", host, sizeof host, &port, 53), IPL_OK);
-    CHECK_INT(port, 53);
-    CHECK_INT(ipl_srv_addr_split("10.0.0.1:0", host, sizeof host, &port, 53), IPL_EINVAL);
-    CHECK_INT(ipl_srv_addr_split("host.example:53", host, sizeof host, &port, 53), IPL_EINVAL);
-}
-
 int main(void)
 {
     ipl_diag d = {0};
@@ -279,7 +215,6 @@ int main(void)
     RUN(test_transitions);
     RUN(test_burst);
     RUN(test_probe_record);
-    RUN(test_manual);
     ipl_store_close(st);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
