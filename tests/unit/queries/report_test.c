@@ -1,6 +1,7 @@
-/* tests/unit/queries/report_test.c — reports (queries/report.h): the renderers' escaping and
- * quoting, the SVG charts, the runner on the scripted Contoso store (ql_fixture.h): section rows,
- * parameters and subjects, the --where stage, limits, position and digest. */
+/* tests/unit/queries/report_test.c — reports (queries/report.h) end to end: the runner on the
+ * scripted Contoso store (ql_fixture.h): every report with each subject, section rows, parameters
+ * and subjects, the --where stage, limits, position and digest, rendered. The renderers alone:
+ * report_render_test.c; the definitions as data: report_defs_test.c. */
 #define _XOPEN_SOURCE 700   /* nftw */
 #include "tests/unit/check.h"
 #include "tests/unit/queries/ql_fixture.h"
@@ -100,34 +101,6 @@ static size_t count_of(const char *s, const char *needle)
     for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
         n++;
     return n;
-}
-
-static void test_escaping(void)
-{
-    buf b = {0};
-    CHECK_INT(ipl_report_html_escape("<a href=\"x\">&'</a>", bw, &b), IPL_OK);
-    CHECK_STR(b.p, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
-    b.n = 0;
-    ipl_report_html_escape("plain text", bw, &b);
-    CHECK_STR(b.p, "plain text");
-    struct { const char *in, *out; } c[] = {
-        {"plain", "plain"},
-        {"a,b", "\"a,b\""},
-        {"say \"hi\"", "\"say \"\"hi\"\"\""},
-        {"two\nlines", "\"two\nlines\""},
-        {"cr\r", "\"cr\r\""},
-        {" lead", "\" lead\""},
-        {"CONTOSO\\alice", "CONTOSO\\alice"},
-        {"", ""},
-    };
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        b.n = 0;
-        if (b.p)
-            b.p[0] = '\0';
-        CHECK_INT(ipl_report_csv_field(c[i].in, bw, &b), IPL_OK);
-        CHECK_STR(b.p ? b.p : "", c[i].out);
-    }
-    free(b.p);
 }
 
 static void test_definitions(void)
@@ -375,7 +348,6 @@ int main(void)
         fprintf(stderr, "fixture: %s\n", d.msg);
         return 1;
     }
-    RUN(test_escaping);
     RUN(test_definitions);
     RUN(test_changes);
     RUN(test_html);
