@@ -38,6 +38,7 @@ static void test_builder(void)
     CHECK_INT(b.n, 10);
     ipl_sb_puts(&b, "x");
     CHECK_INT(b.err, IPL_ELIMIT);
+    ipl_sb_release(&b);
     ipl_sb_init(&b, 10);
     ipl_sb_puts(&b, "abc");
     ipl_sb_json_str(&b, "abcd");          /* may need up to 4 * 6 + 2 bytes: refused */
