@@ -88,6 +88,7 @@
  */
 #include "parsers/parser.h"
 #include "parsers/syslog.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -176,25 +177,7 @@ static int sl_is(dq_sl s, const char *lit)
 /* Renders bytes for an error message: printable ASCII as is, others as \xNN, cut with "...". */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < DQ_QUOTE_MAX ? n : DQ_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, DQ_QUOTE_MAX);
 }
 
 /* The next word of s[*i..n) up to a blank; *i moves past it and past one blank. */

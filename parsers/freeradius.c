@@ -72,6 +72,7 @@
  */
 #include "parsers/parser.h"
 #include "parsers/radius_dict.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -160,25 +161,7 @@ static int is_blank(int c)
 #define QBUF (4 * FR_QUOTE_MAX + 4)
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < FR_QUOTE_MAX ? n : FR_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, FR_QUOTE_MAX);
 }
 
 static int parse_u64(const char *s, size_t n, uint64_t *out)

@@ -129,6 +129,7 @@
  */
 #include "parsers/parser.h"
 #include "parsers/syslog.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -157,37 +158,9 @@ static int is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < ISC_QUOTE_MAX ? n : ISC_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, ISC_QUOTE_MAX);
 }
 
 static int is_lit(const char *s, size_t n, const char *lit)
@@ -234,11 +207,11 @@ static int colon_hex(const char *s, size_t n, uint8_t *out, size_t cap)
     if (n == 0)
         return -1;
     for (;;) {
-        int a = i < n ? hex_val((unsigned char)s[i]) : -1;
+        int a = i < n ? ipl_text_hex((unsigned char)s[i]) : -1;
         if (a < 0)
             return -1;
         i++;
-        int b = i < n ? hex_val((unsigned char)s[i]) : -1;
+        int b = i < n ? ipl_text_hex((unsigned char)s[i]) : -1;
         if (b >= 0) {
             a = a * 16 + b;
             i++;

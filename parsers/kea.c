@@ -135,6 +135,7 @@
  */
 #include "parsers/parser.h"
 #include "parsers/syslog.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -166,16 +167,6 @@ static int is_upper(int c)
     return c >= 'A' && c <= 'Z';
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static int has_prefix(const char *s, size_t n, const char *lit)
 {
     size_t m = strlen(lit);
@@ -191,25 +182,7 @@ static int is_text(const char *s, size_t n, const char *lit)
 /* Renders bytes for an error message: printable ASCII as is, others as \xNN, cut with "..." */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < KEA_QUOTE_MAX ? n : KEA_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, KEA_QUOTE_MAX);
 }
 
 /* Decimal without sign, at most `max`; 1 on success. */
@@ -260,7 +233,7 @@ static int colon_hex(const char *s, size_t n, size_t max_octets, char *out, size
         if (n % 2 || n / 2 > max_octets || n + 1 > outsz)
             return 0;
         for (; i < n; i++) {
-            int v = hex_val((unsigned char)s[i]);
+            int v = ipl_text_hex((unsigned char)s[i]);
             if (v < 0)
                 return 0;
             out[o++] = hx[v];
@@ -276,8 +249,8 @@ static int colon_hex(const char *s, size_t n, size_t max_octets, char *out, size
         size_t len = j - i;
         if (len < 1 || len > 2 || k >= max_octets || o + 3 > outsz)
             return 0;
-        int hi = len == 2 ? hex_val((unsigned char)s[i]) : 0;
-        int lo = hex_val((unsigned char)s[j - 1]);
+        int hi = len == 2 ? ipl_text_hex((unsigned char)s[i]) : 0;
+        int lo = ipl_text_hex((unsigned char)s[j - 1]);
         if (hi < 0 || lo < 0)
             return 0;
         out[o++] = hx[hi];
@@ -600,7 +573,7 @@ static int kc_unescape(ipl_parse_ctx *ctx, const kc_row *r, int c, size_t max, c
     size_t o = 0;
     for (size_t i = 0; i < f.n;) {
         if (f.n - i >= 5 && memcmp(f.p + i, "&#x", 3) == 0) {
-            int hi = hex_val((unsigned char)f.p[i + 3]), lo = hex_val((unsigned char)f.p[i + 4]);
+            int hi = ipl_text_hex((unsigned char)f.p[i + 3]), lo = ipl_text_hex((unsigned char)f.p[i + 4]);
             if (hi >= 0 && lo >= 0) {
                 if (hi == 0 && lo == 0)
                     return kc_bad(d, r, c, "holds an escaped NUL byte (&#x00)");
@@ -1114,7 +1087,7 @@ static size_t kl_label(ipl_parse_ctx *ctx, ipl_event *ev, const char *s, size_t 
             used = k + 1;
         } else if (has_prefix(p, m, "tid=0x")) {
             size_t k = 6;
-            while (k < m && k < 6 + 16 && hex_val((unsigned char)p[k]) >= 0)
+            while (k < m && k < 6 + 16 && ipl_text_hex((unsigned char)p[k]) >= 0)
                 k++;
             if (k == 6)
                 break;

@@ -84,6 +84,7 @@
  * attributes point into the line; host/user/mac/duid are copied into ctx->arena (NUL-terminated).
  */
 #include "parsers/parser.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -162,16 +163,6 @@ static int is_blank(int c)
     return c == ' ' || c == '\t';
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static msw_field trim(msw_field f)
 {
     while (f.n && is_blank((unsigned char)f.p[0])) {
@@ -221,25 +212,7 @@ static int has_prefix_ci(const char *s, size_t n, const char *lit)
  * "..." after MSW_QUOTE_MAX bytes. buf must hold 4 * MSW_QUOTE_MAX + 4. */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < MSW_QUOTE_MAX ? n : MSW_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, MSW_QUOTE_MAX);
 }
 
 #define QBUF (4 * MSW_QUOTE_MAX + 4)
@@ -376,7 +349,7 @@ static int hex_field(ipl_parse_ctx *ctx, const msw_row *r, size_t i, char **out,
     if (n == 0)
         return bad_field(d, r, i, "is not hexadecimal");
     for (size_t k = 0; k < n; k++)
-        if (hex_val((unsigned char)s[k]) < 0)
+        if (ipl_text_hex((unsigned char)s[k]) < 0)
             return bad_field(d, r, i, "is not hexadecimal");
     if (n & 1)
         return bad_field(d, r, i, "has an odd number of hex digits");
@@ -404,7 +377,7 @@ static int hw_field(ipl_parse_ctx *ctx, const msw_row *r, ipl_event *ev, ipl_dia
     if (f.n == 12) {                                    /* the common case: AABBCCDDEEFF */
         size_t k = 0;
         for (; k < 12; k++) {
-            int v = hex_val((unsigned char)f.p[k]);
+            int v = ipl_text_hex((unsigned char)f.p[k]);
             if (v < 0)
                 break;
             mac[k] = "0123456789abcdef"[v];

@@ -53,6 +53,7 @@
  */
 #include "parsers/jsonev.h"
 #include "parsers/parser.h"
+#include "parsers/text.h"
 #include "parsers/xml.h"
 
 #include "engine/addr.h"
@@ -356,25 +357,7 @@ static int contains_ci(const char *s, size_t n, const char *lit)
 #define QBUF (4 * DC_QUOTE_MAX + 4)
 static const char *quote(char *buf, dstr v)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = v.n < DC_QUOTE_MAX ? v.n : DC_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (v.n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, v.p, v.n, DC_QUOTE_MAX);
 }
 
 static int too_long(ipl_diag *d, const char *field, size_t n, size_t max)

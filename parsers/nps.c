@@ -96,6 +96,7 @@
  */
 #include "parsers/parser.h"
 #include "parsers/radius_dict.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -233,40 +234,12 @@ static int is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Renders bytes for an error message: printable ASCII as is, others as \xNN, cut with "..." after
  * NPS_QUOTE_MAX bytes. buf must hold QBUF. */
 #define QBUF (4 * NPS_QUOTE_MAX + 4)
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < NPS_QUOTE_MAX ? n : NPS_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, NPS_QUOTE_MAX);
 }
 
 /* Unsigned decimal, 1-20 digits, no overflow. */
@@ -405,14 +378,14 @@ static int str_val(ipl_parse_ctx *ctx, const nps_rec *r, int s, const char **out
         return IPL_OK;
     size_t m = (n - 2) / 2;
     for (size_t i = 2; i < n; i++)
-        if (hex_val((unsigned char)p[i]) < 0)
+        if (ipl_text_hex((unsigned char)p[i]) < 0)
             return IPL_OK;
     unsigned char *buf = ipl_arena_alloc(ctx->arena, m + 1);
     if (!buf)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory decoding %s", slot_names[s]);
     for (size_t i = 0; i < m; i++)
-        buf[i] = (unsigned char)(hex_val((unsigned char)p[2 + 2 * i]) << 4 |
-                                 hex_val((unsigned char)p[3 + 2 * i]));
+        buf[i] = (unsigned char)(ipl_text_hex((unsigned char)p[2 + 2 * i]) << 4 |
+                                 ipl_text_hex((unsigned char)p[3 + 2 * i]));
     while (m && buf[m - 1] == 0)
         m--;
     if (m == 0 || !printable_utf8(buf, m))
@@ -1151,7 +1124,7 @@ static size_t match(const char *s, size_t n, const char *pat)
 static int ias_looks(const char *s, size_t n)
 {
     size_t i = 0;
-    while (i < n && i < 46 && (hex_val((unsigned char)s[i]) >= 0 || s[i] == '.' || s[i] == ':'))
+    while (i < n && i < 46 && (ipl_text_hex((unsigned char)s[i]) >= 0 || s[i] == '.' || s[i] == ':'))
         i++;
     if (i >= n || s[i] != ',')
         return 0;

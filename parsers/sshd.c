@@ -86,6 +86,7 @@
  */
 #include "parsers/parser.h"
 #include "parsers/syslog.h"
+#include "parsers/text.h"
 
 #include "engine/addr.h"
 #include "engine/err.h"
@@ -178,25 +179,7 @@ static int sl_is(ssh_sl s, const char *lit)
 
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < SSH_QUOTE_MAX ? n : SSH_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, SSH_QUOTE_MAX);
 }
 
 /* End of the run of \S starting at i. */

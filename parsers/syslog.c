@@ -52,6 +52,7 @@
  * Pure: no I/O, no clock but ctx->now, no globals written; the output borrows from the line.
  */
 #include "parsers/syslog.h"
+#include "parsers/text.h"
 
 #include "engine/err.h"
 
@@ -87,25 +88,7 @@ static int is_digit(int c)
 /* Renders bytes for an error message: printable ASCII as is, others as \xNN, cut with "...". */
 static const char *quote(char *buf, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = n < SL_QUOTE_MAX ? n : SL_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, s, n, SL_QUOTE_MAX);
 }
 
 /* A word: up to the next blank (SP or HT) or the end. */

@@ -71,6 +71,7 @@
  */
 #include "parsers/jsonev.h"
 #include "parsers/parser.h"
+#include "parsers/text.h"
 #include "parsers/xml.h"
 
 #include "engine/addr.h"
@@ -129,37 +130,11 @@ static int prefix_ci(wstr s, const char *lit)
     return s.n >= n && eq_ci((wstr){s.p, n}, lit);
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* A value for messages: printable ASCII as is, other bytes as \xNN, cut after WS_QUOTE_MAX. */
 #define QBUF (4 * WS_QUOTE_MAX + 4)
 static const char *quote(char *buf, wstr v)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0, lim = v.n < WS_QUOTE_MAX ? v.n : WS_QUOTE_MAX;
-    for (size_t i = 0; i < lim; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    if (v.n > lim) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
+    return ipl_text_quote(buf, v.p, v.n, WS_QUOTE_MAX);
 }
 
 static int bad(ipl_diag *d, const char *field, wstr v, const char *what)
@@ -239,7 +214,7 @@ static int hex_id(ipl_parse_ctx *ctx, const char *field, wstr v, wstr *out, int 
     s[1] = 'x';
     int z = 1;
     for (size_t i = 2; i < v.n; i++) {
-        int h = hex_val((unsigned char)v.p[i]);
+        int h = ipl_text_hex((unsigned char)v.p[i]);
         if (h < 0)
             return bad(d, field, v, "is not a 0x-prefixed hexadecimal number");
         if (h)
