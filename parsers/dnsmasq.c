@@ -590,9 +590,10 @@ static int emit_packet(ipl_parse_ctx *ctx, const ipl_syslog *env, dq_pkt *pk, dq
 }
 
 /* One dnsmasq message (any tag of ours). st is NULL for the router's sub. */
-static int dq_message(ipl_parse_ctx *ctx, const ipl_syslog *env, dq_state *st, ipl_emit_fn emit,
+static int dq_message(ipl_parse_ctx *ctx, const ipl_syslog *env, void *state, ipl_emit_fn emit,
                       void *emit_ctx, ipl_diag *d)
 {
+    dq_state *st = state;
     const char *s = env->msg;
     size_t n = env->msg_len;
     if (n > DQ_MSG_MAX)
@@ -629,14 +630,6 @@ const ipl_syslog_sub ipl_syslog_sub_dnsmasq = {
 
 /* ---- the parser "dnsmasq": a syslog file of dnsmasq lines -------------------------------- */
 
-static int is_our_tag(const ipl_syslog *env)
-{
-    for (size_t k = 0; dq_tags[k]; k++)
-        if (env->tag_len == strlen(dq_tags[k]) && memcmp(env->tag, dq_tags[k], env->tag_len) == 0)
-            return 1;
-    return 0;
-}
-
 static int blank_line(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -648,19 +641,7 @@ static int blank_line(const char *s, size_t n)
 static int dnsmasq_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t len,
                         ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
-    if (blank_line(line, len))
-        return IPL_OK;
-    ipl_syslog env;
-    int rc = ipl_syslog_parse(ctx, line, len, &env, d);
-    if (rc != IPL_OK)
-        return rc;
-    if (!is_our_tag(&env))
-        return IPL_OK;                               /* another program of the same log */
-    unsigned long count;                             /* rsyslog "message repeated N times" */
-    rc = ipl_syslog_unrepeat(&env, &count, d);
-    for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
-        rc = dq_message(ctx, &env, state, emit, emit_ctx, d);
-    return rc;
+    return ipl_syslog_tagged_line(ctx, line, len, dq_tags, dq_message, state, emit, emit_ctx, d);
 }
 
 /* Scores a sample: every line must be syslog; 90 when all are dnsmasq's (a file written by
@@ -668,31 +649,7 @@ static int dnsmasq_line(void *state, ipl_parse_ctx *ctx, const char *line, size_
  * router reads those, through the same sub, without the stream state). */
 static int dnsmasq_probe(const char *s, size_t len)
 {
-    ipl_parse_ctx pc;
-    memset(&pc, 0, sizeof pc);
-    pc.tz = ipl_tz_utc();
-    pc.year_hint = 2000;
-    size_t pos = 0;
-    int total = 0, ours = 0;
-    while (pos < len && total < 32) {
-        const char *nl = memchr(s + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - s) : len;
-        const char *l = s + pos;
-        size_t n = end - pos;
-        int partial = nl == NULL && pos > 0;
-        pos = end + 1;
-        if (partial || blank_line(l, n))
-            continue;
-        ipl_syslog env;
-        pc.last_ts = 0;
-        if (ipl_syslog_parse(&pc, l, n, &env, NULL) != IPL_OK)
-            return 0;
-        total++;
-        ours += is_our_tag(&env);
-    }
-    if (ours == 0)
-        return 0;
-    return ours == total ? 90 : 2 * ours >= total ? 60 : 40;
+    return ipl_syslog_probe_tags(s, len, dq_tags);
 }
 
 const ipl_parser ipl_parser_dnsmasq = {

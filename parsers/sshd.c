@@ -738,9 +738,10 @@ static int ssh_event(ipl_parse_ctx *ctx, const ipl_syslog *env, const ssh_caps *
 }
 
 /* One sshd message; st NULL: the hand-written matcher (router), else PCRE2. */
-static int ssh_message(ipl_parse_ctx *ctx, const ipl_syslog *env, sshd_state *st, ipl_emit_fn emit,
+static int ssh_message(ipl_parse_ctx *ctx, const ipl_syslog *env, void *state, ipl_emit_fn emit,
                        void *emit_ctx, ipl_diag *d)
 {
+    sshd_state *st = state;
     const char *s = env->msg;
     size_t n = env->msg_len;
     if (n > SSH_MSG_MAX)
@@ -782,38 +783,10 @@ const ipl_syslog_sub ipl_syslog_sub_sshd = {
 
 /* ---- the parser "sshd" ------------------------------------------------------------------- */
 
-static int is_our_tag(const ipl_syslog *env)
-{
-    for (size_t k = 0; ssh_tags[k]; k++)
-        if (env->tag_len == strlen(ssh_tags[k]) && memcmp(env->tag, ssh_tags[k], env->tag_len) == 0)
-            return 1;
-    return 0;
-}
-
-static int blank_line(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return 0;
-    return 1;
-}
-
 static int sshd_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t len,
                      ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
 {
-    if (blank_line(line, len))
-        return IPL_OK;
-    ipl_syslog env;
-    int rc = ipl_syslog_parse(ctx, line, len, &env, d);
-    if (rc != IPL_OK)
-        return rc;
-    if (!is_our_tag(&env))
-        return IPL_OK;                        /* sudo, CRON, systemd-logind ... in the same log */
-    unsigned long count;                             /* rsyslog "message repeated N times" */
-    rc = ipl_syslog_unrepeat(&env, &count, d);
-    for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
-        rc = ssh_message(ctx, &env, state, emit, emit_ctx, d);
-    return rc;
+    return ipl_syslog_tagged_line(ctx, line, len, ssh_tags, ssh_message, state, emit, emit_ctx, d);
 }
 
 /* Scores a sample: every line must be syslog; 90 when all are sshd's, less than the router's 70
@@ -821,31 +794,7 @@ static int sshd_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t l
  * same events come out either way). */
 static int sshd_probe(const char *s, size_t len)
 {
-    ipl_parse_ctx pc;
-    memset(&pc, 0, sizeof pc);
-    pc.tz = ipl_tz_utc();
-    pc.year_hint = 2000;
-    size_t pos = 0;
-    int total = 0, ours = 0;
-    while (pos < len && total < 32) {
-        const char *nl = memchr(s + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - s) : len;
-        const char *l = s + pos;
-        size_t n = end - pos;
-        int partial = nl == NULL && pos > 0;
-        pos = end + 1;
-        if (partial || blank_line(l, n))
-            continue;
-        ipl_syslog env;
-        pc.last_ts = 0;
-        if (ipl_syslog_parse(&pc, l, n, &env, NULL) != IPL_OK)
-            return 0;
-        total++;
-        ours += is_our_tag(&env);
-    }
-    if (ours == 0)
-        return 0;
-    return ours == total ? 90 : 2 * ours >= total ? 60 : 40;
+    return ipl_syslog_probe_tags(s, len, ssh_tags);
 }
 
 const ipl_parser ipl_parser_sshd = {

@@ -590,3 +590,69 @@ int ipl_syslog_probe_envelope(const char *sample, size_t len)
     }
     return good > 0 && bad == 0;
 }
+
+/* ---- parsers of one program's lines ---- */
+
+static int blank_line(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    return 1;
+}
+
+int ipl_syslog_tag_in(const ipl_syslog *env, const char *const *tags)
+{
+    for (size_t k = 0; tags[k]; k++)
+        if (env->tag_len == strlen(tags[k]) && memcmp(env->tag, tags[k], env->tag_len) == 0)
+            return 1;
+    return 0;
+}
+
+int ipl_syslog_probe_tags(const char *s, size_t len, const char *const *tags)
+{
+    ipl_parse_ctx pc;
+    memset(&pc, 0, sizeof pc);
+    pc.tz = ipl_tz_utc();
+    pc.year_hint = 2000;
+    size_t pos = 0;
+    int total = 0, ours = 0;
+    while (pos < len && total < 32) {
+        const char *nl = memchr(s + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - s) : len;
+        const char *l = s + pos;
+        size_t n = end - pos;
+        int partial = nl == NULL && pos > 0;
+        pos = end + 1;
+        if (partial || blank_line(l, n))
+            continue;
+        ipl_syslog env;
+        pc.last_ts = 0;
+        if (ipl_syslog_parse(&pc, l, n, &env, NULL) != IPL_OK)
+            return 0;
+        total++;
+        ours += ipl_syslog_tag_in(&env, tags);
+    }
+    if (ours == 0)
+        return 0;
+    return ours == total ? 90 : 2 * ours >= total ? 60 : 40;
+}
+
+int ipl_syslog_tagged_line(ipl_parse_ctx *ctx, const char *line, size_t len,
+                           const char *const *tags, ipl_syslog_msg_fn msg, void *state,
+                           ipl_emit_fn emit, void *emit_ctx, ipl_diag *d)
+{
+    if (blank_line(line, len))
+        return IPL_OK;
+    ipl_syslog env;
+    int rc = ipl_syslog_parse(ctx, line, len, &env, d);
+    if (rc != IPL_OK)
+        return rc;
+    if (!ipl_syslog_tag_in(&env, tags))
+        return IPL_OK;                               /* another program of the same log */
+    unsigned long count;                             /* rsyslog "message repeated N times" */
+    rc = ipl_syslog_unrepeat(&env, &count, d);
+    for (unsigned long k = 0; k < count && rc == IPL_OK; k++)
+        rc = msg(ctx, &env, state, emit, emit_ctx, d);
+    return rc;
+}

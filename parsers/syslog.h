@@ -61,6 +61,22 @@ int ipl_syslog_probe_envelope(const char *sample, size_t len);
 #define IPL_SYSLOG_REPEAT_MAX 10000
 int ipl_syslog_unrepeat(ipl_syslog *env, unsigned long *count, ipl_diag *d);
 
+/* ---- parsers of one program's lines in a syslog file (dnsmasq, sshd) ----
+ * ipl_syslog_tag_in: 1 when env's tag is one of `tags` (NULL-terminated, exact match).
+ * ipl_syslog_probe_tags: scores a sample (at most 32 lines; blank lines and a cut last line
+ * skipped): 0 when a line is not syslog or none is the program's; 90 when all are, 60 when at
+ * least half are, else 40 (the router, which reads mixed files, scores 70).
+ * ipl_syslog_tagged_line: the line function of such a parser: a blank line and a line of another
+ * program emit nothing; the envelope's error otherwise; the message goes to `msg` once, or N
+ * times for rsyslog's "message repeated N times" (ipl_syslog_unrepeat). */
+typedef int (*ipl_syslog_msg_fn)(ipl_parse_ctx *ctx, const ipl_syslog *env, void *state,
+                                 ipl_emit_fn emit, void *emit_ctx, ipl_diag *d);
+int ipl_syslog_tag_in(const ipl_syslog *env, const char *const *tags);
+int ipl_syslog_probe_tags(const char *sample, size_t len, const char *const *tags);
+int ipl_syslog_tagged_line(ipl_parse_ctx *ctx, const char *line, size_t len,
+                           const char *const *tags, ipl_syslog_msg_fn msg, void *state,
+                           ipl_emit_fn emit, void *emit_ctx, ipl_diag *d);
+
 /* A parser of syslog message bodies for some program tags: the router (the "syslog" format)
  * parses the envelope once and hands the message to the sub-parser whose tags match. */
 typedef struct ipl_syslog_sub {
