@@ -181,52 +181,6 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     return 1;
 }
 
-static int is_text(const char *s, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    return n == m && memcmp(s, lit, m) == 0;
-}
-
-/* 1 if s is printable UTF-8: no C0 controls, no DEL, well-formed sequences. */
-static int printable_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned min;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        unsigned cp = c & (0x7f >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* ---- the header line --------------------------------------------------------------------- */
 
 static int name3(const char *s, const char *const *names, int count)
@@ -278,7 +232,7 @@ static int parse_header(const char *s, size_t n, ipl_civil *c)
 static int slot_of(const char *name, size_t n)
 {
     for (int s = 0; s < F__COUNT; s++)
-        if (is_text(name, n, slot_names[s]))
+        if (ipl_text_is(name, n, slot_names[s]))
             return s;
     return -1;
 }
@@ -309,7 +263,7 @@ static int store_value(fr_state *st, int s, const char *v, size_t n, int quoted,
         o[k++] = c;
     }
     o[k] = '\0';
-    if (!printable_utf8((const unsigned char *)o, k)) {
+    if (!ipl_text_printable_utf8((const unsigned char *)o, k)) {
         char q[QBUF];
         return ipl_diag_set(d, IPL_EPARSE, "%s '%s' is not printable UTF-8", slot_names[s],
                             quote(q, o, k));
@@ -423,13 +377,13 @@ static int lookup(const char *p, size_t n, int s, uint64_t *out)
         return 1;
     if (s == F_STATUS) {
         for (size_t i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
-            if (is_text(p, n, status_names[i].name)) {
+            if (ipl_text_is(p, n, status_names[i].name)) {
                 *out = status_names[i].val;
                 return 1;
             }
     } else {
         for (size_t i = 0; i < sizeof packet_names / sizeof packet_names[0]; i++)
-            if (is_text(p, n, packet_names[i].name)) {
+            if (ipl_text_is(p, n, packet_names[i].name)) {
                 *out = packet_names[i].val;
                 return 1;
             }

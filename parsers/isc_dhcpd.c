@@ -163,12 +163,6 @@ static const char *quote(char *buf, const char *s, size_t n)
     return ipl_text_quote(buf, s, n, ISC_QUOTE_MAX);
 }
 
-static int is_lit(const char *s, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    return n == m && memcmp(s, lit, m) == 0;
-}
-
 static int starts_with(const char *s, size_t n, const char *lit)
 {
     size_t m = strlen(lit);
@@ -346,7 +340,7 @@ static int client_id(ipl_parse_ctx *ctx, ipl_event *ev, isc_span id, ipl_diag *d
 {
     char q[ISC_QBUF];
     uint8_t b[ISC_ID_MAX];
-    if (is_lit(id.p, id.n, "<no identifier>") || is_lit(id.p, id.n, "<null>"))
+    if (ipl_text_is(id.p, id.n, "<no identifier>") || ipl_text_is(id.p, id.n, "<null>"))
         return IPL_OK;
     int nb = colon_hex(id.p, id.n, b, sizeof b);
     if (nb < 1)
@@ -423,7 +417,7 @@ static int v4_message(ipl_parse_ctx *ctx, const ipl_syslog *env, isc_cur *c, int
                                 quote(q, ip.p, ip.n));
         id.p = c->s + b;
         id.n = c->i - b;
-        if (is_lit(id.p, id.n, "<no client hardware address>"))
+        if (ipl_text_is(id.p, id.n, "<no client hardware address>"))
             id.n = 0;
         c->i++;
         ack_to = 1;
@@ -479,10 +473,10 @@ static int v4_message(ipl_parse_ctx *ctx, const ipl_syslog *env, isc_cur *c, int
         reason.n = c->n - c->i - 1;
     } else if (c->i < c->n) {
         isc_span rest = {c->s + c->i, c->n - c->i};
-        if (is_lit(rest.p, rest.n, " (found)")) {
+        if (ipl_text_is(rest.p, rest.n, " (found)")) {
             status.p = "found";
             status.n = 5;
-        } else if (is_lit(rest.p, rest.n, " (not found)")) {
+        } else if (ipl_text_is(rest.p, rest.n, " (not found)")) {
             status.p = "not found";
             status.n = 9;
         } else {
@@ -546,7 +540,7 @@ static int v4_message(ipl_parse_ctx *ctx, const ipl_syslog *env, isc_cur *c, int
         if (id.n && (rc = client_id(ctx, &ev, id, d)) != IPL_OK)
             return rc;
     }
-    if (host.n && !is_lit(host.p, host.n, "Hostname Unsuitable for Printing")) {
+    if (host.n && !ipl_text_is(host.p, host.n, "Hostname Unsuitable for Printing")) {
         if (host.n > ISC_HOST_MAX)
             return ipl_diag_set(d, IPL_EPARSE, "%s: hostname is %zu bytes long, longer than the "
                                 "%d-byte limit", tname, host.n, ISC_HOST_MAX);
@@ -583,7 +577,7 @@ static const char *const v6_msgs[] = {
 static int v6_msg_name(const char *s, size_t n)
 {
     for (size_t i = 0; i < sizeof v6_msgs / sizeof v6_msgs[0]; i++)
-        if (is_lit(s, n, v6_msgs[i]))
+        if (ipl_text_is(s, n, v6_msgs[i]))
             return 1;
     return 0;
 }
@@ -646,9 +640,9 @@ static int v6_binding(ipl_parse_ctx *ctx, const ipl_syslog *env, isc_cur *c, isc
     int pd = iat[0] == 'P';
     c->i += 4;
     int kind;
-    if (is_lit(type.p, type.n, "Reply"))
+    if (ipl_text_is(type.p, type.n, "Reply"))
         kind = IPL_K_LEASE_ASSIGN;
-    else if (is_lit(type.p, type.n, "Advertise"))
+    else if (ipl_text_is(type.p, type.n, "Advertise"))
         kind = IPL_K_LEASE_OFFER;
     else
         return ipl_diag_set(d, IPL_EPARSE, "'%s %.2s:' is neither a Reply nor an Advertise",
@@ -755,7 +749,7 @@ static int v6_trace(isc_cur *c, isc_span first, ipl_diag *d)
 {
     char q[ISC_QBUF];
     isc_span a, port;
-    if (is_lit(first.p, first.n, "Sending")) {
+    if (ipl_text_is(first.p, first.n, "Sending")) {
         isc_span m;
         c->i++;
         next_word(c, &m.p, &m.n);
@@ -833,13 +827,13 @@ static int isc_message(ipl_parse_ctx *ctx, const ipl_syslog *env, ipl_emit_fn em
     isc_span w;
     next_word(&c, &w.p, &w.n);
     for (size_t k = 0; k < sizeof v4_types / sizeof v4_types[0]; k++) {
-        if (is_lit(w.p, w.n, v4_types[k].name)) {
+        if (ipl_text_is(w.p, w.n, v4_types[k].name)) {
             if (!eat(&c, " "))
                 return ipl_diag_set(d, IPL_EPARSE, "%s has nothing after it", v4_types[k].name);
             return v4_message(ctx, env, &c, v4_types[k].type, v4_types[k].name, emit, emit_ctx, d);
         }
     }
-    if (is_lit(w.p, w.n, "Client") && eat(&c, " "))
+    if (ipl_text_is(w.p, w.n, "Client") && eat(&c, " "))
         return v6_client(ctx, env, &c, emit, emit_ctx, d);
     if (v6_msg_name(w.p, w.n) && c.n - c.i >= 5 && c.s[c.i] == ' ' &&
         (memcmp(c.s + c.i + 1, "NA: ", 4) == 0 || memcmp(c.s + c.i + 1, "TA: ", 4) == 0 ||
@@ -847,7 +841,7 @@ static int isc_message(ipl_parse_ctx *ctx, const ipl_syslog *env, ipl_emit_fn em
         c.i++;
         return v6_binding(ctx, env, &c, w, emit, emit_ctx, d);
     }
-    if (v6_msg_name(w.p, w.n) || is_lit(w.p, w.n, "Sending"))
+    if (v6_msg_name(w.p, w.n) || ipl_text_is(w.p, w.n, "Sending"))
         return v6_trace(&c, w, d);
     c.i = 0;
     if (eat(&c, "Abandoning IP address ") || eat(&c, "ICMP Echo reply while lease "))
@@ -867,7 +861,7 @@ const ipl_syslog_sub ipl_syslog_sub_isc_dhcpd = {
 
 static int is_dhcpd_tag(const ipl_syslog *env)
 {
-    return is_lit(env->tag, env->tag_len, "dhcpd");
+    return ipl_text_is(env->tag, env->tag_len, "dhcpd");
 }
 
 static int dhcpd_line(void *state, ipl_parse_ctx *ctx, const char *line, size_t len,
@@ -998,7 +992,7 @@ static const char *tok_p(const ls_state *st, size_t i)
 
 static int tok_is(const ls_state *st, size_t i, const char *lit)
 {
-    return i < st->ntok && st->tok[i].type == TK_WORD && is_lit(tok_p(st, i), st->tok[i].len, lit);
+    return i < st->ntok && st->tok[i].type == TK_WORD && ipl_text_is(tok_p(st, i), st->tok[i].len, lit);
 }
 
 /* Renders token i for a message. */

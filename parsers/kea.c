@@ -173,12 +173,6 @@ static int has_prefix(const char *s, size_t n, const char *lit)
     return n >= m && memcmp(s, lit, m) == 0;
 }
 
-static int is_text(const char *s, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    return n == m && memcmp(s, lit, m) == 0;
-}
-
 /* Renders bytes for an error message: printable ASCII as is, others as \xNN, cut with "..." */
 static const char *quote(char *buf, const char *s, size_t n)
 {
@@ -511,7 +505,7 @@ static int kc_header(kc_state *s, const kc_field *f, int nf, ipl_diag *d)
         col[i] = -1;
     for (int i = 0; i < nf; i++) {
         for (int c = 0; c < KC_NCOL; c++) {
-            if (!is_text(f[i].p, f[i].n, kc_names[c]))
+            if (!ipl_text_is(f[i].p, f[i].n, kc_names[c]))
                 continue;
             if (col[c] >= 0)
                 return ipl_diag_set(d, IPL_EPARSE, "header names column '%s' twice (columns %d "
@@ -693,8 +687,8 @@ static int kc_parse(kc_state *st, ipl_parse_ctx *ctx, const char *s, size_t n, i
         return kc_bad(d, &r, KC_STATE, "is not a Kea lease state (0-4)");
     for (int c = KC_FQDN_FWD; c <= KC_FQDN_REV; c++) {
         kc_field f = kc_get(&r, c);
-        if (!(is_text(f.p, f.n, "0") || is_text(f.p, f.n, "1") || is_text(f.p, f.n, "true") ||
-              is_text(f.p, f.n, "false")))
+        if (!(ipl_text_is(f.p, f.n, "0") || ipl_text_is(f.p, f.n, "1") || ipl_text_is(f.p, f.n, "true") ||
+              ipl_text_is(f.p, f.n, "false")))
             return kc_bad(d, &r, c, "is not a boolean (0 or 1)");
     }
     in->cltt = (int64_t)(in->expire - in->valid);
@@ -844,7 +838,7 @@ static int kc_is_header(const char *s, size_t n)
     while (i < n && s[i] != ',')
         i++;
     for (int c = 0; c < KC_NCOL; c++)
-        if (is_text(s, i, kc_names[c]))
+        if (ipl_text_is(s, i, kc_names[c]))
             return 1;
     return 0;
 }
@@ -1065,7 +1059,7 @@ static size_t kl_label(ipl_parse_ctx *ctx, ipl_event *ev, const char *s, size_t 
                 k++;
             if (k >= m)
                 break;
-            if (k > j && !is_text(p + j, k - j, "no info")) {
+            if (k > j && !ipl_text_is(p + j, k - j, "no info")) {
                 if (duid) {
                     if (!set_duid(ctx, ev, p + j, k - j, err)) {
                         *bad = 1;
@@ -1842,8 +1836,8 @@ static int lg_line(void *state, ipl_parse_ctx *ctx, const char *s, size_t n, ipl
             k++;
         if (k - j >= 1 && k - j <= 5 && (k == n || s[k] == ' ' || s[k] == '-') &&
             !(k < n && has_prefix(s + k, n - k, " partner"))) {
-            if (is_text(s + j, k - j, "UTC") || is_text(s + j, k - j, "GMT") ||
-                is_text(s + j, k - j, "Z"))
+            if (ipl_text_is(s + j, k - j, "UTC") || ipl_text_is(s + j, k - j, "GMT") ||
+                ipl_text_is(s + j, k - j, "Z"))
                 zone = 1;
             i = k;
         } else if ((s[j] == '+' || s[j] == '-') && n - j >= 5 && is_digit((unsigned char)s[j + 1]) &&

@@ -184,12 +184,6 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
-static int is_text(const char *s, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-    return n == m && memcmp(s, lit, m) == 0;
-}
-
 /* Case-insensitive ASCII prefix test. */
 static int has_prefix_ci(const char *s, size_t n, const char *lit)
 {
@@ -426,7 +420,7 @@ static int opt_attr(ipl_event *ev, const msw_row *r, size_t i, unsigned key, con
                     ipl_diag *d)
 {
     msw_field f = trim(r->f[i]);
-    if (f.n == 0 || (skip && is_text(f.p, f.n, skip)))
+    if (f.n == 0 || (skip && ipl_text_is(f.p, f.n, skip)))
         return IPL_OK;
     return add_attr(ev, r, i, key, f, d);
 }

@@ -260,46 +260,6 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     return 1;
 }
 
-/* 1 if s is printable UTF-8: no C0 controls, no DEL, well-formed sequences. */
-static int printable_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned min;
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-            min = 0x80;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            min = 0x800;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        unsigned cp = c & (0x7f >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* ---- locations and errors ---------------------------------------------------------------- */
 
 static const char *ias_header_names[6] = {
@@ -372,7 +332,7 @@ static int str_val(ipl_parse_ctx *ctx, const nps_rec *r, int s, const char **out
     size_t a = 0;                               /* printable ASCII, the common case */
     while (a < n && (unsigned char)p[a] >= 0x20 && (unsigned char)p[a] < 0x7f)
         a++;
-    if (a < n && !printable_utf8((const unsigned char *)p + a, n - a))
+    if (a < n && !ipl_text_printable_utf8((const unsigned char *)p + a, n - a))
         return bad_val(d, r, s, "is not printable UTF-8");
     if (r->fmt == NPS_XML || n < 4 || (n & 1) || p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
         return IPL_OK;
@@ -388,7 +348,7 @@ static int str_val(ipl_parse_ctx *ctx, const nps_rec *r, int s, const char **out
                                  ipl_text_hex((unsigned char)p[3 + 2 * i]));
     while (m && buf[m - 1] == 0)
         m--;
-    if (m == 0 || !printable_utf8(buf, m))
+    if (m == 0 || !ipl_text_printable_utf8(buf, m))
         return IPL_OK;
     buf[m] = '\0';
     *out = (const char *)buf;
