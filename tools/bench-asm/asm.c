@@ -257,14 +257,20 @@ int main(int argc, char **argv)
         load = a1 - a0;
         used_total = 0;
         size_t nr = ipl_asm_count(v, IPL_ASM_RANGE);
+        ipl_asm_utilcur *uc = NULL;
+        if (ipl_asm_utilcur_open(t, v, at, &uc, &d)) {
+            fprintf(stderr, "utilization: %s\n", d.msg);
+            return 1;
+        }
         for (size_t i = 0; i < nr; i++) {
             ipl_asm_util u;
-            if (ipl_asm_utilization(t, v, ipl_asm_at(v, IPL_ASM_RANGE, i), at, &u, &d)) {
+            if (ipl_asm_utilcur_get(uc, ipl_asm_at(v, IPL_ASM_RANGE, i), &u, &d)) {
                 fprintf(stderr, "utilization: %s\n", d.msg);
                 return 1;
             }
             used_total += u.used;
         }
+        ipl_asm_utilcur_close(uc);
         double a2 = now_s();
         if (a2 - a1 < best_util)
             best_util = a2 - a1;
