@@ -2,10 +2,15 @@
  *
  * The holding rule is `who`'s (queries/lookup.h, docs/design/forensics.md): an address is held at
  * T when the latest lease-opening or lease-closing event at or before T (in (ts, seq) order) is an
- * opening. Instead of one `who` per address, one index scan per range:
- *   - at an instant: a REVERSE scan of the ip index over [lo, hi] up to T gives each address's
- *     entries newest first; the first opening/closing event decides the address and the rest of
- *     its entries are skipped without reading their events (entries carry the key);
+ * opening. Instead of one `who` per address:
+ *   - at an instant, ranges of up to 2^20 addresses: a bitmap of held addresses per window
+ *     (engine ipl_ix_held_bits: one forward walk of each week's key range, entries applied in
+ *     order so the latest opening/closing wins), a range's count is a popcount; the utilization
+ *     cursor packs neighbouring ranges into one window (<= 65,536 addresses, gaps <= 4,096), so
+ *     40,000 /24 ranges cost ~160 windows x the weeks of history, not a merged cursor per range;
+ *   - larger ranges (IPv6): ipl_asm_held, a REVERSE merged scan of the ip index over [lo, hi] up
+ *     to T: each address's entries newest first, the first opening/closing event decides and the
+ *     rest of its entries are skipped (entries carry the key and the lease class);
  *   - a trend: one FORWARD scan up to the end of the period; each state change of an address adds
  *     +1/-1 at the first step instant it affects; a prefix sum gives the series.
  * Static/reserved/in-use address objects count as used (once: a leased static address counts once).

@@ -9,6 +9,7 @@
  * 8-hour leases) and the address-space objects (a subnet and a range per /24, the /16 and the
  * /22), then times:
  *   utilization of every range at the end of the history        target <= 1 s
+ *     (one ipl_asm_utilcur over the ranges in view order, as `asm util`, alerts and the API do)
  *   next free address in the /16 with 60,000 used                target <= 1 ms
  *   trend of the /22 over 90 days at 1 h steps                   target <= 100 ms
  * The peer is SQLite fed the same events (table (ip, ts, kind) indexed on (ip, ts)) answering the
