@@ -3,7 +3,8 @@
  * knows every event written, and against the per-address answers of ipl_asm_held (one key, the
  * serial week walk), on a randomized store:
  *   - IPv4 ranges side by side and with gaps (so windows are shared), an exclusion, address
- *     objects that use or do not use their address, some of them leased too;
+ *     objects that use or do not use their address, some of them leased too, and a provider
+ *     space whose ranges cover the same addresses with objects of its own;
  *   - an IPv6 range that crosses a 64-bit boundary (…:ffff:ffff:ffff:ff00 to …:2::ff) and a /64
  *     (too large for a window: the merged-scan fallback);
  *   - leases that opened weeks before the instant and are still held, releases, expiries,
@@ -385,6 +386,7 @@ int main(void)
     const char *ex2[] = {"exclude=10.60.0.1-10.60.255.200"};
     const char *stat[] = {"assignment=static"}, *resv[] = {"state=reserved"};
     const char *inact[] = {"state=inactive"}, *dyn[] = {"assignment=dynamic"};
+    const char *prov[] = {"kind=provider"};
     ipl_asm_change ch[] = {
         {IPL_ASM_BLOCK, IPL_ASM_CREATE, NULL, "10.0.0.0/8", NULL, 0, 0},
         {IPL_ASM_SUBNET, IPL_ASM_CREATE, NULL, "10.50.0.0/22", NULL, 0, 0},
@@ -407,6 +409,13 @@ int main(void)
          NULL, 0, 0},
         {IPL_ASM_ADDRESS, IPL_ASM_CREATE, NULL, "2001:db8:0:2::10", stat, 1, 0},
         {IPL_ASM_ADDRESS, IPL_ASM_CREATE, NULL, "2001:db8:0:1:ffff:ffff:ffff:ff00", resv, 1, 0},
+        /* a provider space over the same addresses: its own objects, the same lease stream */
+        {IPL_ASM_SPACE, IPL_ASM_CREATE, NULL, "prov", prov, 1, 0},
+        {IPL_ASM_SUBNET, IPL_ASM_CREATE, "prov", "10.50.0.0/23", NULL, 0, 0},
+        {IPL_ASM_RANGE, IPL_ASM_CREATE, "prov", "10.50.0.100-10.50.1.50", NULL, 0, 0},
+        {IPL_ASM_RANGE, IPL_ASM_CREATE, "prov", "10.50.1.60-10.50.1.250", NULL, 0, 0},
+        {IPL_ASM_ADDRESS, IPL_ASM_CREATE, "prov", "10.50.0.150", stat, 1, 0},
+        {IPL_ASM_ADDRESS, IPL_ASM_CREATE, "prov", "10.50.0.5", stat, 1, 0},    /* outside */
     };
     int aerr = ipl_asm_apply(st, &a, ch, sizeof ch / sizeof ch[0], NULL, &d);
     if (aerr)
