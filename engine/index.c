@@ -468,3 +468,89 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
     mdb_cursor_close(cur);
     return rc == 0 || rc == MDB_NOTFOUND ? IPL_OK : ipl_store_mdb_err(d, rc, "count", t->st->dir);
 }
+
+/* ---- lease state bitmap (ipl_ix_held_bits) ----------------------------------------------------
+ * Per week of [first week, week(at)] ∩ the index's weeks: MDB_SET_RANGE on week|lo, then MDB_NEXT
+ * over every entry up to week|hi. Under a key the values are in (ts, seq) order, so applying each
+ * opening (set) and closing (clear) as it comes leaves the latest decision; entries after `at`
+ * (only in at's week) end the key (MDB_NEXT_NODUP). The offset of a key is the difference of the
+ * low 64 bits, exact because n <= 2^20 and the key lies in [lo, lo + n - 1]. */
+int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, uint64_t *held,
+                     ipl_diag *d)
+{
+    uint8_t klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];
+    const size_t klen = 4 + 16;
+    uint32_t first, last;
+    MDB_cursor *c = NULL;
+    int err = IPL_OK, rc;
+    if (n == 0 || n > IPL_IX_HELD_MAX)
+        return ipl_diag_set(d, IPL_EINVAL, "held bits: %u addresses (1-%u)", (unsigned)n,
+                            (unsigned)IPL_IX_HELD_MAX);
+    memset(held, 0, ((size_t)n + 63) / 64 * sizeof *held);
+    if (at < 0)
+        return IPL_OK;
+    if (at > IPL_TS_MAX)
+        at = IPL_TS_MAX;
+    /* khi = lo + n - 1 */
+    memcpy(khi + 4, lo, 16);
+    uint64_t add = n - 1;
+    for (int i = 15; i >= 0 && add; i--) {
+        unsigned s = khi[4 + i] + (unsigned)(add & 0xff);
+        khi[4 + i] = (uint8_t)s;
+        add = (add >> 8) + (s >> 8);
+    }
+    if (add || memcmp(khi + 4, lo, 16) < 0)
+        return ipl_diag_set(d, IPL_EINVAL, "held bits: the addresses wrap past the last one");
+    memcpy(klo + 4, lo, 16);
+    uint64_t lo64 = ipl_get_be64(lo + 8);
+    uint64_t hi_h = ipl_get_be64(khi + 4), hi_l = ipl_get_be64(khi + 12);
+    uint32_t wat = ipl_ix_week(at);
+    err = ipl_ix_week_bounds(t, IPL_IX_IP, &first, &last, d);
+    if (err)
+        return err == IPL_ENOTFOUND ? IPL_OK : err;
+    if (wat < last)
+        last = wat;
+    if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP], &c)))
+        return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+    for (uint32_t w = first; w <= last && !err; w++) {
+        MDB_val k = {klen, klo}, v;
+        ipl_be32(klo, w);
+        int chk = w == wat;     /* only at's week holds entries after `at` */
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        while (rc == 0) {
+            /* inline compares (no memcmp call per entry): week, high and low halves of the ip */
+            const uint8_t *kb = k.mv_data;
+            if (k.mv_size != klen || ipl_get_be32(kb) != w)
+                break;
+            uint64_t kh = ipl_get_be64(kb + 4), kl = ipl_get_be64(kb + 12);
+            if (kh > hi_h || (kh == hi_h && kl > hi_l))
+                break;
+            if (v.mv_size != IPL_IXVAL) {
+                err = ipl_diag_set(d, IPL_ECORRUPT, "index 'ip' holds a value of %zu bytes",
+                                   v.mv_size);
+                break;
+            }
+            const uint8_t *val = v.mv_data;
+            if (chk && (int64_t)(ipl_get_be64(val) >> 8) > at) {  /* after `at`: the key's rest */
+                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
+                continue;
+            }
+            unsigned cls = ipl_ixval_class(val);
+            if (cls == IPL_IXC_OPEN || cls == IPL_IXC_CLOSE) {
+                uint64_t off = kl - lo64;
+                uint64_t bit = UINT64_C(1) << (off & 63);
+                if (cls == IPL_IXC_OPEN)
+                    held[off >> 6] |= bit;
+                else
+                    held[off >> 6] &= ~bit;
+            }
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        }
+        if (!err && rc && rc != MDB_NOTFOUND)
+            err = ipl_store_mdb_err(d, rc, "scan an index", t->st->dir);
+        if (w == UINT32_MAX)
+            break;
+    }
+    mdb_cursor_close(c);
+    return err;
+}

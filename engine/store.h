@@ -155,6 +155,15 @@ int  ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
 /* IPL_OK with *e filled, IPL_ENOTFOUND at the end, or an error. */
 int  ipl_ixcur_next(ipl_ixcur *c, ipl_ixent *e, ipl_diag *d);
 void ipl_ixcur_close(ipl_ixcur *c);
+/* Lease state of n consecutive addresses lo, lo+1, ..., lo+n-1 at `at` (1 <= n <= IPL_IX_HELD_MAX,
+ * the addresses not wrapping past ff..ff): bit i of held (word i / 64, bit i % 64; (n + 63) / 64
+ * words, overwritten) is set when address lo+i is held by the who rule: its latest IPL_IXC_OPEN or
+ * IPL_IXC_CLOSE entry of ix.ip at or before `at`, in (ts, seq) order, is an opening. One forward
+ * walk of each week's key range (MDB_NEXT: no seek per key), the weeks in order, so a later
+ * week's decision replaces an earlier one. The fast path of queries/asm_util.c and asm_free.c. */
+#define IPL_IX_HELD_MAX (UINT32_C(1) << 20)
+int  ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, uint64_t *held,
+                      ipl_diag *d);
 /* Number of entries under one key (cheap: mdb_cursor_count). */
 int  ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl_diag *d);
 

@@ -119,6 +119,15 @@ int ipl_asm_held(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64_
 /* Utilization of a range, subnet (sum of its ranges) or block (sum of its subnets) at `at`. */
 int ipl_asm_utilization(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *o, int64_t at,
                         ipl_asm_util *u, ipl_diag *d);
+/* Utilization of many objects at one instant (alerts, the API's lists, reports): the cursor
+ * counts the ranges from held-address windows (ipl_ix_held_bits) shared by neighbouring ranges,
+ * so objects asked in view order read each index page about once. Borrows t and v, which must
+ * outlive it; the answers equal ipl_asm_utilization's. Free with ipl_asm_utilcur_close. */
+typedef struct ipl_asm_utilcur ipl_asm_utilcur;
+int  ipl_asm_utilcur_open(ipl_rtxn *t, const ipl_asm_view *v, int64_t at, ipl_asm_utilcur **out,
+                          ipl_diag *d);
+int  ipl_asm_utilcur_get(ipl_asm_utilcur *c, const ipl_asm_obj *o, ipl_asm_util *u, ipl_diag *d);
+void ipl_asm_utilcur_close(ipl_asm_utilcur *c);
 /* Held-address counts of [lo, hi] at since, since+step, ... <= until (n points, owned array in
  * *counts, free()): one forward index scan, from the event history. */
 int ipl_asm_trend(ipl_rtxn *t, const uint8_t lo[16], const uint8_t hi[16], int64_t since,

@@ -1,8 +1,9 @@
 /* queries/asm_free.c — finding free space: addresses in a range, subnets in a block, ranges in a
  * subnet; atomic allocation; reclaim candidates.
  *
- * The used set of a range is three sorted lists merged while walking the range upwards:
- *   held     addresses leased at T (ipl_asm_held: one reverse index scan, descending, reversed)
+ * The used set of a range is three sorted sets merged while walking the range upwards:
+ *   held     addresses leased at T: a bitmap per window of 65,536 addresses (ipl_ix_held_bits:
+ *            one forward walk of each week's key range), whose clear bits are the candidates
  *   objects  address objects of the range's space that use the address (state in-use/reserved,
  *            or assignment static/reserved/vip) — the view keeps them in address order
  *   excluded the range's exclusion spans (sorted here)
@@ -16,28 +17,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct iplist {
-    uint8_t (*ip)[16];
-    size_t n, cap;
-} iplist;
-
-static int collect(void *c, const uint8_t ip[16])
-{
-    iplist *l = c;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 1024;
-        if (nc > 64u << 20)
-            return IPL_ELIMIT;
-        uint8_t (*ni)[16] = realloc(l->ip, nc * sizeof *ni);
-        if (!ni)
-            return IPL_ENOMEM;
-        l->ip = ni;
-        l->cap = nc;
-    }
-    memcpy(l->ip[l->n++], ip, 16);
-    return 0;
-}
 
 static int obj_uses(const ipl_asm_obj *o)
 {
@@ -56,15 +35,16 @@ static int span_cmp(const void *a, const void *b)
     return memcmp(((const span *)a)->lo, ((const span *)b)->lo, 16);
 }
 
+#define FREE_WIN 65536u     /* addresses per held-bits window */
+
 int ipl_asm_free_addresses(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *r,
                            int64_t at, size_t n, uint8_t (**ips)[16], size_t *found, ipl_diag *d)
 {
-    iplist held = {0};
     span ex[256];
-    size_t nex = 0, hi_i, oi, ei = 0;
-    uint64_t nheld;
-    uint8_t (*res)[16] = NULL, c[16];
-    int err;
+    size_t nex = 0, oi, ei = 0;
+    uint8_t (*res)[16] = NULL, wlo[16], c[16], next[16];
+    uint64_t *bits = NULL;
+    int err = IPL_OK;
     *ips = NULL;
     *found = 0;
     if (r->type != IPL_ASM_RANGE)
@@ -72,8 +52,10 @@ int ipl_asm_free_addresses(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj
                             r->id);
     if (n == 0 || n > IPL_ASM_FREE_MAX)
         return ipl_diag_set(d, IPL_ELIMIT, "free: count must be 1-%d", IPL_ASM_FREE_MAX);
-    if (!(res = malloc(n * sizeof *res)))
-        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    if (!(res = malloc(n * sizeof *res)) || !(bits = malloc(FREE_WIN / 64 * sizeof *bits))) {
+        err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t k = 0; nex < 256; k++) {
         const char *s = ipl_asm__obj_list(r, "exclude", k);
         if (!s)
@@ -82,47 +64,60 @@ int ipl_asm_free_addresses(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj
             nex++;
     }
     qsort(ex, nex, sizeof *ex, span_cmp);
-    if ((err = ipl_asm_held(t, r->lo, r->hi, at, collect, &held, &nheld, d)))
-        goto out;
-    /* held is descending: walk it from the end */
-    hi_i = held.n;
     oi = ipl_asm__lower(v, IPL_ASM_ADDRESS, r->space, r->lo);
-    memcpy(c, r->lo, 16);
+    memcpy(wlo, r->lo, 16);
+    /* window by window: the held bits of [wlo, wlo + wn - 1], then the clear bits in order,
+     * each checked against the exclusions and the address objects (both sorted) */
     for (;;) {
-        int used = 0;
-        while (hi_i > 0 && memcmp(held.ip[hi_i - 1], c, 16) < 0)
-            hi_i--;
-        if (hi_i > 0 && memcmp(held.ip[hi_i - 1], c, 16) == 0)
-            used = 1;
-        const ipl_asm_obj *o;
-        while ((o = ipl_asm_at(v, IPL_ASM_ADDRESS, oi)) && strcmp(o->space, r->space) == 0 &&
-               memcmp(o->lo, c, 16) < 0)
-            oi++;
-        if (o && strcmp(o->space, r->space) == 0 && memcmp(o->lo, c, 16) == 0 && obj_uses(o))
-            used = 1;
-        while (ei < nex && memcmp(ex[ei].hi, c, 16) < 0)
-            ei++;
-        if (ei < nex && memcmp(ex[ei].lo, c, 16) <= 0) {
-            /* jump past the exclusion */
-            if (memcmp(ex[ei].hi, r->hi, 16) >= 0)
-                break;
-            memcpy(c, ex[ei].hi, 16);
-            ipl_asm__inc(c);
-            continue;
+        uint32_t wn = (uint32_t)ipl_asm__span(wlo, r->hi, FREE_WIN);
+        int last = wn <= FREE_WIN, jump = 0;
+        if (!last)
+            wn = FREE_WIN;
+        if ((err = ipl_ix_held_bits(t, wlo, wn, at, bits, d))) {
+            ipl_diag_prefix(d, "range '%s'", r->id);
+            goto out;
         }
-        if (!used) {
+        for (uint64_t i = ipl_asm__first_clear(bits, 0, wn); i < wn;
+             i = ipl_asm__first_clear(bits, i, wn)) {
+            ipl_asm__add(c, wlo, i);
+            while (ei < nex && memcmp(ex[ei].hi, c, 16) < 0)
+                ei++;
+            if (ei < nex && memcmp(ex[ei].lo, c, 16) <= 0) {
+                /* jump past the exclusion (it may end beyond this window, or the range) */
+                if (memcmp(ex[ei].hi, r->hi, 16) >= 0)
+                    goto done;
+                uint64_t sk = ipl_asm__span(wlo, ex[ei].hi, wn);
+                if (sk >= wn) {
+                    jump = 1;           /* the next window starts after the exclusion */
+                    ipl_asm__add(next, ex[ei].hi, 1);
+                    break;
+                }
+                i = sk;
+                continue;
+            }
+            const ipl_asm_obj *o;
+            while ((o = ipl_asm_at(v, IPL_ASM_ADDRESS, oi)) && strcmp(o->space, r->space) == 0 &&
+                   memcmp(o->lo, c, 16) < 0)
+                oi++;
+            i++;
+            if (o && strcmp(o->space, r->space) == 0 && memcmp(o->lo, c, 16) == 0 && obj_uses(o))
+                continue;
             memcpy(res[*found], c, 16);
             if (++*found == n)
-                break;
+                goto done;
         }
-        if (memcmp(c, r->hi, 16) == 0)
+        if (jump)
+            memcpy(wlo, next, 16);
+        else if (last)
             break;
-        ipl_asm__inc(c);
+        else
+            ipl_asm__add(wlo, wlo, wn);
     }
+done:
     *ips = res;
     res = NULL;
 out:
-    free(held.ip);
+    free(bits);
     free(res);
     return err;
 }

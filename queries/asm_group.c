@@ -364,12 +364,13 @@ int ipl_asm_group_eval(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_group *
 {
     gacc a = {0};
     char path[IPL_ASM_GROUP_PATH];
-    int err = IPL_OK;
+    ipl_asm_utilcur *uc = NULL;
     size_t n = ipl_asm_count(v, g->type);
+    int err = ipl_asm_utilcur_open(t, v, at, &uc, d);   /* objects in view order: shared windows */
     for (size_t i = 0; i < n && !err; i++) {
         const ipl_asm_obj *o = ipl_asm_at(v, g->type, i);
         ipl_asm_util u = {0};
-        if (g->type != IPL_ASM_ADDRESS && (err = ipl_asm_utilization(t, v, o, at, &u, d)))
+        if (g->type != IPL_ASM_ADDRESS && (err = ipl_asm_utilcur_get(uc, o, &u, d)))
             break;
         if (g->type == IPL_ASM_ADDRESS)
             u.size = 1;
@@ -384,6 +385,7 @@ int ipl_asm_group_eval(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_group *
         ipl_asm_group_row r = {nd->path, nd->depth, nd->objects, nd->u};
         err = fn(ctx, &r);
     }
+    ipl_asm_utilcur_close(uc);
     free(a.v);
     free(a.slot);
     return err;

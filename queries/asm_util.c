@@ -2,10 +2,15 @@
  *
  * The holding rule is `who`'s (queries/lookup.h, docs/design/forensics.md): an address is held at
  * T when the latest lease-opening or lease-closing event at or before T (in (ts, seq) order) is an
- * opening. Instead of one `who` per address, one index scan per range:
- *   - at an instant: a REVERSE scan of the ip index over [lo, hi] up to T gives each address's
- *     entries newest first; the first opening/closing event decides the address and the rest of
- *     its entries are skipped without reading their events (entries carry the key);
+ * opening. Instead of one `who` per address:
+ *   - at an instant, ranges of up to 2^20 addresses: a bitmap of held addresses per window
+ *     (engine ipl_ix_held_bits: one forward walk of each week's key range, entries applied in
+ *     order so the latest opening/closing wins), a range's count is a popcount; the utilization
+ *     cursor packs neighbouring ranges into one window (<= 65,536 addresses, gaps <= 4,096), so
+ *     40,000 /24 ranges cost ~160 windows x the weeks of history, not a merged cursor per range;
+ *   - larger ranges (IPv6): ipl_asm_held, a REVERSE merged scan of the ip index over [lo, hi] up
+ *     to T: each address's entries newest first, the first opening/closing event decides and the
+ *     rest of its entries are skipped (entries carry the key and the lease class);
  *   - a trend: one FORWARD scan up to the end of the period; each state change of an address adds
  *     +1/-1 at the first step instant it affects; a prefix sum gives the series.
  * Static/reserved/in-use address objects count as used (once: a leased static address counts once).
@@ -80,12 +85,76 @@ static int mark_one(void *c, const uint8_t ip[16])
     return 0;
 }
 
-static int range_util(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *r, int64_t at,
-                      ipl_asm_util *u, ipl_diag *d)
+/* ---- the utilization cursor ----
+ * Ranges of at most IPL_IX_HELD_MAX addresses are counted from a window: the held bits of
+ * [wlo, wlo + wn - 1] (ipl_ix_held_bits: one forward walk per week), built from the range asked
+ * and, while the window stays within PACK_WIN addresses and the gaps within PACK_GAP, the next
+ * ranges of the view in the same space (up to `bound`), so the ranges asked in view order share
+ * one walk per week and window instead of a merged cursor each. Larger ranges (IPv6) fall back
+ * to ipl_asm_held's merged reverse scan. */
+#define PACK_WIN 65536u
+#define PACK_GAP 4096u
+
+struct ipl_asm_utilcur {
+    ipl_rtxn           *t;
+    const ipl_asm_view *v;
+    int64_t             at;
+    uint8_t             bound[16];   /* pack no range ending above this */
+    int                 valid;       /* the window below is built */
+    uint8_t             wlo[16];
+    uint32_t            wn;
+    uint64_t           *bits;
+    size_t              nbits;       /* words allocated */
+};
+
+/* The window for range r (r's size <= IPL_IX_HELD_MAX). */
+static int window_for(ipl_asm_utilcur *c, const ipl_asm_obj *r, uint64_t size, ipl_diag *d)
 {
-    uint64_t held = 0, objs = 0;
-    mark_ctx m = {v, r->space, 0};
-    int err;
+    if (c->valid && memcmp(r->lo, c->wlo, 16) >= 0 &&
+        ipl_asm__span(c->wlo, r->hi, c->wn) <= c->wn)
+        return IPL_OK;
+    uint64_t n = size;
+    const ipl_asm_obj *prev = r;
+    size_t nr = ipl_asm_count(c->v, IPL_ASM_RANGE);
+    for (size_t j = ipl_asm__lower(c->v, IPL_ASM_RANGE, r->space, r->lo); n < PACK_WIN && j < nr;
+         j++) {
+        const ipl_asm_obj *q = ipl_asm_at(c->v, IPL_ASM_RANGE, j);
+        if (strcmp(q->space, r->space) != 0)
+            break;
+        if (memcmp(q->lo, prev->hi, 16) <= 0)        /* r itself (or before it) */
+            continue;
+        if (memcmp(q->hi, c->bound, 16) > 0 || ipl_asm__span(prev->hi, q->lo, PACK_GAP) > PACK_GAP)
+            break;
+        uint64_t w = ipl_asm__span(r->lo, q->hi, PACK_WIN);
+        if (w > PACK_WIN)
+            break;
+        n = w;
+        prev = q;
+    }
+    size_t words = (size_t)(n + 63) / 64;
+    if (words > c->nbits) {
+        uint64_t *nb = realloc(c->bits, words * sizeof *nb);
+        if (!nb)
+            return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+        c->bits = nb;
+        c->nbits = words;
+    }
+    c->valid = 0;
+    memcpy(c->wlo, r->lo, 16);
+    c->wn = (uint32_t)n;
+    int err = ipl_ix_held_bits(c->t, c->wlo, c->wn, c->at, c->bits, d);
+    c->valid = err == IPL_OK;
+    return err;
+}
+
+static int range_util(ipl_asm_utilcur *c, const ipl_asm_obj *r, ipl_asm_util *u, ipl_diag *d)
+{
+    const ipl_asm_view *v = c->v;
+    uint64_t held = 0, objs = 0, both = 0;
+    uint64_t size = ipl_asm__span(r->lo, r->hi, IPL_IX_HELD_MAX);
+    int fast = size <= IPL_IX_HELD_MAX, err;
+    if (fast && (err = window_for(c, r, size, d)))
+        return ipl_diag_prefix(d, "range '%s'", r->id);
     size_t nobj = ipl_asm_count(v, IPL_ASM_ADDRESS);
     size_t i = ipl_asm__lower(v, IPL_ASM_ADDRESS, r->space, r->lo);
     size_t first = i;
@@ -93,40 +162,73 @@ static int range_util(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *r, 
         const ipl_asm_obj *o = ipl_asm_at(v, IPL_ASM_ADDRESS, i);
         if (strcmp(o->space, r->space) != 0 || memcmp(o->lo, r->hi, 16) > 0)
             break;
-        objs += (uint64_t)obj_uses(o);
+        int uses = obj_uses(o);
+        objs += (uint64_t)uses;
+        if (fast && uses && ipl_asm__bit(c->bits, ipl_asm__off(c->wlo, o->lo)))
+            both++;
     }
-    if ((err = ipl_asm_held(t, r->lo, r->hi, at, i > first && objs ? mark_one : NULL, &m, &held,
-                            d)))
-        return ipl_diag_prefix(d, "range '%s'", r->id);
+    if (fast) {
+        uint64_t a = ipl_asm__off(c->wlo, r->lo);
+        held = ipl_asm__popcount(c->bits, a, a + size - 1);
+    } else {
+        mark_ctx m = {v, r->space, 0};
+        if ((err = ipl_asm_held(c->t, r->lo, r->hi, c->at, i > first && objs ? mark_one : NULL,
+                                &m, &held, d)))
+            return ipl_diag_prefix(d, "range '%s'", r->id);
+        both = m.both;
+    }
     /* ranges of a non-default space share the ip index with every space: the lease stream has no
      * space, so a virtual space's range counts the leases of its addresses (VMM reports them) */
     u->size += ipl_asm__size(r->lo, r->hi);
     u->leased += held;
-    u->used += (double)(held + objs - m.both);
+    u->used += (double)(held + objs - both);
     return IPL_OK;
 }
 
-int ipl_asm_utilization(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *o, int64_t at,
-                        ipl_asm_util *u, ipl_diag *d)
+int ipl_asm_utilcur_open(ipl_rtxn *t, const ipl_asm_view *v, int64_t at, ipl_asm_utilcur **out,
+                         ipl_diag *d)
 {
+    ipl_asm_utilcur *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c)
+        return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+    c->t = t;
+    c->v = v;
+    c->at = at;
+    memset(c->bound, 0xff, 16);
+    *out = c;
+    return IPL_OK;
+}
+
+void ipl_asm_utilcur_close(ipl_asm_utilcur *c)
+{
+    if (!c)
+        return;
+    free(c->bits);
+    free(c);
+}
+
+int ipl_asm_utilcur_get(ipl_asm_utilcur *c, const ipl_asm_obj *o, ipl_asm_util *u, ipl_diag *d)
+{
+    const ipl_asm_view *v = c->v;
     int err = IPL_OK;
     memset(u, 0, sizeof *u);
     if (o->type == IPL_ASM_RANGE)
-        err = range_util(t, v, o, at, u, d);
+        err = range_util(c, o, u, d);
     else if (o->type == IPL_ASM_SUBNET || o->type == IPL_ASM_BLOCK) {
         ipl_asm_type ct = o->type == IPL_ASM_SUBNET ? IPL_ASM_RANGE : IPL_ASM_SUBNET;
         size_t n = ipl_asm_count(v, ct);
         for (size_t i = ipl_asm__lower(v, ct, o->space, o->lo); i < n && !err; i++) {
-            const ipl_asm_obj *c = ipl_asm_at(v, ct, i);
-            if (strcmp(c->space, o->space) != 0 || memcmp(c->lo, o->hi, 16) > 0)
+            const ipl_asm_obj *ch = ipl_asm_at(v, ct, i);
+            if (strcmp(ch->space, o->space) != 0 || memcmp(ch->lo, o->hi, 16) > 0)
                 break;
-            if (memcmp(c->hi, o->hi, 16) > 0)
+            if (memcmp(ch->hi, o->hi, 16) > 0)
                 continue;
             if (ct == IPL_ASM_RANGE)
-                err = range_util(t, v, c, at, u, d);
+                err = range_util(c, ch, u, d);
             else {
                 ipl_asm_util su;
-                if (!(err = ipl_asm_utilization(t, v, c, at, &su, d))) {
+                if (!(err = ipl_asm_utilcur_get(c, ch, &su, d))) {
                     u->size += su.size;
                     u->used += su.used;
                     u->leased += su.leased;
@@ -137,6 +239,21 @@ int ipl_asm_utilization(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *o
         return ipl_diag_set(d, IPL_EINVAL, "%s '%s': utilization is per range, subnet or block",
                             ipl_asm_type_name(o->type), o->id);
     u->pct = u->size > 0 ? 100.0 * u->used / u->size : 0;
+    return err;
+}
+
+int ipl_asm_utilization(ipl_rtxn *t, const ipl_asm_view *v, const ipl_asm_obj *o, int64_t at,
+                        ipl_asm_util *u, ipl_diag *d)
+{
+    ipl_asm_utilcur *c;
+    int err = ipl_asm_utilcur_open(t, v, at, &c, d);
+    if (err) {
+        memset(u, 0, sizeof *u);
+        return err;
+    }
+    memcpy(c->bound, o->hi, 16);     /* one object: pack only the ranges inside it */
+    err = ipl_asm_utilcur_get(c, o, u, d);
+    ipl_asm_utilcur_close(c);
     return err;
 }
 
@@ -215,11 +332,13 @@ int ipl_asm_alerts(ipl_store *st, const ipl_asm_actor *a, int64_t at, uint64_t *
     ipl_rtxn *t = NULL;
     ipl_asm_view *v = NULL;
     ipl_batch *b = NULL;
+    ipl_asm_utilcur *uc = NULL;
     int err;
     int64_t now = ipl_asm_now(a);
     *alerts = 0;
     if ((err = ipl_asm__lock(st, &lk, d)) || (err = ipl_rtxn_begin(st, &t, d)) ||
-        (err = ipl_asm_view_load(t, &v, d)) || (err = ipl_batch_new(&b)))
+        (err = ipl_asm_view_load(t, &v, d)) || (err = ipl_batch_new(&b)) ||
+        (err = ipl_asm_utilcur_open(t, v, at, &uc, d)))
         goto out;
     static const ipl_asm_type types[] = {IPL_ASM_RANGE, IPL_ASM_SUBNET, IPL_ASM_BLOCK};
     for (size_t k = 0; k < 3; k++) {
@@ -231,7 +350,7 @@ int ipl_asm_alerts(ipl_store *st, const ipl_asm_actor *a, int64_t at, uint64_t *
             char key[260], msg[400], pct[32];
             const void *val;
             size_t vn;
-            if ((err = ipl_asm_utilization(t, v, o, at, &u, d)))
+            if ((err = ipl_asm_utilcur_get(uc, o, &u, d)))
                 goto out;
             if (u.size <= 0)
                 continue;
@@ -276,11 +395,14 @@ int ipl_asm_alerts(ipl_store *st, const ipl_asm_actor *a, int64_t at, uint64_t *
             (*alerts)++;
         }
     }
+    ipl_asm_utilcur_close(uc);
+    uc = NULL;
     ipl_rtxn_end(t);
     t = NULL;
     if (ipl_batch_events(b))
         err = ipl_store_commit(st, b, NULL, d);
 out:
+    ipl_asm_utilcur_close(uc);
     ipl_rtxn_end(t);
     ipl_batch_free(b);
     ipl_asm_view_free(v);

@@ -671,12 +671,11 @@ static int do_export(const ipl_args *a)
 
 /* ---- utilization, trend, thresholds, alerts ---- */
 
-static int util_row(ipl_out *o, ipl_rtxn *tx, const ipl_asm_view *v, const ipl_asm_obj *x,
-                    int64_t at, ipl_diag *d)
+static int util_row(ipl_out *o, ipl_asm_utilcur *uc, const ipl_asm_obj *x, ipl_diag *d)
 {
     ipl_asm_util u;
     char size[48], used[48], leased[32], pct[32];
-    int err = ipl_asm_utilization(tx, v, x, at, &u, d);
+    int err = ipl_asm_utilcur_get(uc, x, &u, d);
     if (err)
         return err;
     snprintf(size, sizeof size, "%.0f", u.size);
@@ -697,6 +696,7 @@ static int do_util(const ipl_args *a)
     ipl_out_format f;
     ipl_diag d = {0};
     int64_t at;
+    ipl_asm_utilcur *uc = NULL;      /* the objects in view order share held-address windows */
     int rc, err;
     ipl_asm_type t = IPL_ASM_RANGE;
     static const ipl_col cols[] = {{"type", IPL_COL_STR}, {"space", IPL_COL_STR},
@@ -714,6 +714,7 @@ static int do_util(const ipl_args *a)
         return rc;
     const char *space = ipl_arg(a, "space");
     if ((err = ipl_rtxn_begin(st, &tx, &d)) || (err = ipl_asm_view_load(tx, &v, &d)) ||
+        (err = ipl_asm_utilcur_open(tx, v, at, &uc, &d)) ||
         (err = ipl_out_new(&o, f, cols, 8, cli_write_stdout, NULL)))
         goto out;
     if (a->npos == 2) {
@@ -723,17 +724,18 @@ static int do_util(const ipl_args *a)
                                a->pos[1], space ? space : IPL_ASM_DEFAULT_SPACE);
             goto out;
         }
-        err = util_row(o, tx, v, x, at, &d);
+        err = util_row(o, uc, x, &d);
     } else
         for (size_t i = 0; i < ipl_asm_count(v, t) && !err; i++) {
             const ipl_asm_obj *x = ipl_asm_at(v, t, i);
             if (!space || strcmp(space, ipl_asm_obj_space(x)) == 0)
-                err = util_row(o, tx, v, x, at, &d);
+                err = util_row(o, uc, x, &d);
         }
     if (!err)
         err = ipl_out_end(o);
 out:
     ipl_out_free(o);
+    ipl_asm_utilcur_close(uc);
     ipl_asm_view_free(v);
     ipl_rtxn_end(tx);
     ipl_store_close(st);

@@ -215,6 +215,8 @@ static int h_util(void *ctx, ipl_api_req *r)
     int err = IPL_OK;
     unsigned long shown = 0;
     int truncated = 0;
+    ipl_asm_utilcur *uc = NULL;          /* objects in view order share held-address windows */
+    err = ipl_asm_utilcur_open(t, v, at, &uc, &d);
     for (size_t i = 0; i < ipl_asm_count(v, type) && !err && !b.full; i++) {
         const ipl_asm_obj *o = ipl_asm_at(v, type, i);
         uint8_t lo[16], hi[16];
@@ -229,7 +231,7 @@ static int h_util(void *ctx, ipl_api_req *r)
         }
         ipl_asm_util u;
         double low, high;
-        if ((err = ipl_asm_utilization(t, v, o, at, &u, &d)))
+        if ((err = ipl_asm_utilcur_get(uc, o, &u, &d)))
             break;
         ipl_asm_thresholds(o, &low, &high);
         jb_printf(&b, "%s{\"type\":\"%s\"", shown ? "," : "", ipl_asm_type_name(type));
@@ -245,6 +247,7 @@ static int h_util(void *ctx, ipl_api_req *r)
         shown++;
     }
     jb_printf(&b, "],\"count\":%lu,\"truncated\":%s}\n", shown, truncated ? "true" : "false");
+    ipl_asm_utilcur_close(uc);
     ipl_asm_view_free(v);
     int rc = err ? ipl_api_error(r, 500, NULL, "%s", d.msg) : jb_send(r, &b);
     free(b.p);
