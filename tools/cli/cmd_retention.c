@@ -326,8 +326,8 @@ static int run_purge(const char *cmd, const ipl_args *a, const char *criteria, c
     if (ipl_arg(a, "batch")) {
         char *e;
         long n = strtol(ipl_arg(a, "batch"), &e, 10);
-        if (*e || n < 1 || n > IPL_PURGE_BATCH_MAX)
-            return cli_fail(cmd, 2, "--batch: a number from 1 to %d", IPL_PURGE_BATCH_MAX);
+        if (*e || n < 1 || n > IPL_PURGE_SPAN_MAX)
+            return cli_fail(cmd, 2, "--batch: a number from 1 to %d", IPL_PURGE_SPAN_MAX);
         o.batch = (size_t)n;
         o.fixed_batch = 1;
     }
@@ -470,7 +470,7 @@ static int run_purge(const char *cmd, const ipl_args *a, const char *criteria, c
     {"dry-run", 0, "show what would go (per kind, source, hold), change nothing", NULL, {0}, 0}, \
     {"yes", 0, "do not ask (required when standard input is not a terminal)", NULL, {0}, 0},   \
     {"reason", 1, "R  recorded in the retention.purge event", NULL, {0}, 0},                   \
-    {"batch", 1, "N  events per delete transaction (default: adapts to ~100 ms)", NULL, {0}, 0}, \
+    {"batch", 1, "N  events per delete transaction (default: adapts to ~100 ms; a purge by time alone: 250000)", NULL, {0}, 0}, \
     {"pause", 1, "PCT  after each delete transaction pause PCT% of its time (default 0)", NULL, {0}, 0}, \
     {"format", 1, "FMT  text (default) or json", NULL, {0}, 0},                                \
     {"quiet", 0, "no progress and no report", NULL, {0}, 0},                                   \
