@@ -766,7 +766,7 @@ static int real_step(pstate *s, int *done, ipl_diag *d)
         (err = ipl_holdset_refresh(t, ipl_criteria_now(s->crit), &s->hs, d)))
         goto out;
     int64_t wfrom, wto;
-    if (!ipl_holdset_count(s->hs) && ipl_criteria_window(s->crit, &wfrom, &wto)) {
+    if (!s->o->per_event && !ipl_holdset_count(s->hs) && ipl_criteria_window(s->crit, &wfrom, &wto)) {
         err = fast_step(s, &t, wfrom, wto, done, d);
         goto out;
     }

@@ -149,6 +149,8 @@ typedef struct ipl_purge_opts {
                                             percentage of its duration (ingest and queries get
                                             the disk and the writer lock meanwhile); 0: none */
     long crash_after;                    /* testing: SIGKILL after this many delete transactions */
+    int per_event;                       /* testing: select and delete event by event even for a
+                                            purge by time alone (the week-wise path's reference) */
     volatile sig_atomic_t *stop;         /* when set: stop after the current batch */
     void (*progress)(void *ctx, const ipl_purge_report *r);
     void *progress_ctx;
