@@ -296,9 +296,15 @@ typedef struct spanctx {
     uint64_t *kept;                /* protected seqs met in the range (sorted: seq order) */
     size_t nkept, capkept;
     size_t capsrc;
+    uint32_t src_hint[1024];       /* source id & 1023 -> its index in sp->src + 1 (0: none) */
 } spanctx;
 
 _Static_assert(IPL_PURGE_SEQ_ALL == IPL_SEQ_MAX, "the largest seq");
+
+int64_t ipl_purge_week_start(int64_t ts)
+{
+    return (int64_t)ipl_ix_week(ts) * IPL_WEEK_US;
+}
 
 int64_t ipl_purge_week_end(int64_t ts)
 {
@@ -341,9 +347,15 @@ static int kept_has(const spanctx *x, uint64_t seq)
 static int span_source(ipl_store *st, MDB_txn *txn, spanctx *x, uint32_t id)
 {
     ipl_purge_span *sp = x->sp;
-    for (size_t i = sp->nsrc; i-- > 0;)          /* few sources: the last one is the usual hit */
+    uint32_t *hint = &x->src_hint[id & 1023];
+    if (*hint && sp->src[*hint - 1].id == id) {
+        sp->src[*hint - 1].n++;
+        return IPL_OK;
+    }
+    for (size_t i = sp->nsrc; i-- > 0;)
         if (sp->src[i].id == id) {
             sp->src[i].n++;
+            *hint = (uint32_t)i + 1;
             return IPL_OK;
         }
     if (sp->nsrc >= SPAN_SRC_MAX) {
@@ -378,6 +390,7 @@ static int span_source(ipl_store *st, MDB_txn *txn, spanctx *x, uint32_t id)
     sp->src[sp->nsrc].name = copy;
     sp->src[sp->nsrc].n = 1;
     sp->nsrc++;
+    *hint = (uint32_t)sp->nsrc;
     return IPL_OK;
 }
 
@@ -446,6 +459,27 @@ static int span_index(ipl_store *st, MDB_txn *txn, int dbi, size_t klen, uint32_
                 continue;
         } else {
             MDB_val kk = {klen, cur}, vv = {IPL_IXVAL, lov};
+            /* every duplicate of the key in the range: drop them at once */
+            int64_t fts, lts;
+            uint64_t fseq, lseq;
+            size_t n = 0;
+            if (!x->nkept && (rc = mdb_cursor_get(c, &kk, &vv, MDB_FIRST_DUP)) == 0 &&
+                vv.mv_size == IPL_IXVAL && (ipl_ixval_unpack(vv.mv_data, &fts, &fseq),
+                                            tsseq_cmp(fts, fseq, sp->from, lo_seq) > 0) &&
+                (rc = mdb_cursor_get(c, &kk, &vv, MDB_LAST_DUP)) == 0 &&
+                vv.mv_size == IPL_IXVAL && (ipl_ixval_unpack(vv.mv_data, &lts, &lseq),
+                                            tsseq_cmp(lts, lseq, sp->hi_ts, sp->hi_seq) <= 0)) {
+                if ((rc = mdb_cursor_count(c, &n)) || (rc = mdb_cursor_del(c, MDB_NODUPDATA)))
+                    break;
+                *removed += n;
+                goto next_key;
+            }
+            if (rc)
+                break;
+            kk.mv_size = klen;
+            kk.mv_data = cur;
+            vv.mv_size = IPL_IXVAL;
+            vv.mv_data = lov;
             rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_BOTH_RANGE);
             while (rc == 0 && kk.mv_size == klen && memcmp(kk.mv_data, cur, klen) == 0) {
                 int64_t ts;
@@ -469,7 +503,7 @@ static int span_index(ipl_store *st, MDB_txn *txn, int dbi, size_t klen, uint32_
             if (rc && rc != MDB_NOTFOUND && rc != EINVAL)
                 break;
         }
-        /* on to the key after cur (cur may be gone) */
+    next_key:   /* on to the key after cur (cur may be gone) */
         k.mv_size = klen;
         k.mv_data = cur;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -494,6 +528,7 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
     x->acc = *x->base;         /* every attempt (with_write retries on MAP_FULL) starts afresh */
     x->nkept = 0;
     x->capsrc = 0;
+    memset(x->src_hint, 0, sizeof x->src_hint);
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_IX_TIME], &tc)) ||
         (rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ec)))
         goto out;

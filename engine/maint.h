@@ -72,7 +72,8 @@ int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_ac
  * Out: hi_ts/hi_seq the last entry covered (done: the range was finished, hi = (to, max)),
  * counts, and the removed events per source id (names owned: ipl_purge_span_release). */
 #define IPL_PURGE_SEQ_ALL ((UINT64_C(1) << 38) - 1)   /* after_seq: every seq of `from` done */
-/* The last µs of the week (ipl_ix_week) that ts falls in. */
+/* The first and the last µs of the week (ipl_ix_week) that ts falls in. */
+int64_t ipl_purge_week_start(int64_t ts);
 int64_t ipl_purge_week_end(int64_t ts);
 typedef struct ipl_purge_src {
     uint32_t id;

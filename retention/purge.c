@@ -709,17 +709,32 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
     }
     if (err)
         return err;
-    if (e.ts > from) {
-        from = e.ts;
+    if (ipl_purge_week_start(e.ts) > from) {    /* a later week: from its start (so a week */
+        from = ipl_purge_week_start(e.ts);      /* wholly in the window goes whole) */
         after = 0;
     }
-    ipl_rtxn_end(*t);
-    *t = NULL;
     sp.from = from;
     sp.after_seq = after;
     sp.to = ipl_purge_week_end(from) < wto ? ipl_purge_week_end(from) : wto;
     sp.limit = s->span_cap;
+    if (!s->o->fixed_batch) {
+        /* a week of more than span_cap events goes in equal parts (the part's fixed cost, the
+         * rewrite of the week's index pages, is paid per transaction): its entries counted per
+         * time bucket, the edge buckets whole (an estimate on the high side) */
+        uint64_t n = 0, c;
+        for (uint64_t b = (uint64_t)from >> 32; b <= (uint64_t)sp.to >> 32; b++) {
+            uint8_t kb[4] = {(uint8_t)(b >> 24), (uint8_t)(b >> 16), (uint8_t)(b >> 8), (uint8_t)b};
+            if ((err = ipl_index_count(*t, IPL_IX_TIME, kb, &c, d)))
+                return err;
+            n += c;
+        }
+        uint64_t parts = (n + s->span_cap - 1) / s->span_cap;
+        if (parts > 1)
+            sp.limit = (size_t)((n + parts - 1) / parts);
+    }
     sp.protect_kind = IPL_K_RETENTION_PURGE;
+    ipl_rtxn_end(*t);
+    *t = NULL;
     double t0 = mono();
     if ((err = ipl_store_purge_span(s->st, &sp, &s->acc, PROGRESS_NS, PROGRESS_KEY, fast_record, s,
                                     d)))
@@ -727,6 +742,8 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
     double took = mono() - t0;
     /* committed: the state follows (as progress_json counted it in) */
     s->r->delete_seconds += took;
+    if (took > s->r->max_txn_seconds)
+        s->r->max_txn_seconds = took;
     s->r->examined += sp.examined;
     s->r->protected_purge_events += sp.protected_n;
     if (sp.removed)
@@ -796,6 +813,8 @@ static int real_step(pstate *s, int *done, ipl_diag *d)
         goto out;
     double took = mono() - t0;
     s->r->delete_seconds += took;
+    if (took > s->r->max_txn_seconds)
+        s->r->max_txn_seconds = took;
     step_pause(s, took);
     adapt(s, took, s->nseq);
 out:

@@ -44,7 +44,7 @@
  * (ipl_store_purge_span): each transaction has a fixed cost, the pages of the week's per-key
  * index range it rewrites, so its size is not adapted but fixed at this many events (--batch
  * sets it; docs/retention.md "How a purge deletes"). */
-#define IPL_PURGE_SPAN_BATCH  250000
+#define IPL_PURGE_SPAN_BATCH  1000000   /* a week of more is cut into equal parts of at most this */
 #define IPL_PURGE_SPAN_MAX    2000000
 #define IPL_PURGE_PATTERNS_MAX 64       /* --kind / --source values */
 #define IPL_PURGE_SOURCES_MAX 1024      /* distinct sources counted by name (the rest: "other") */
@@ -132,6 +132,7 @@ typedef struct ipl_purge_report {
     uint64_t batches;
     double   seconds;
     double   select_seconds, delete_seconds, reseal_seconds;   /* where the time went */
+    double   max_txn_seconds;                                    /* the longest delete transaction */
 } ipl_purge_report;
 void ipl_purge_report_release(ipl_purge_report *r);
 
