@@ -50,6 +50,7 @@ typedef struct pstate {
     size_t nseq, cap;
     uint64_t batch_min;
     size_t span_cap;            /* events per transaction of a purge by time alone */
+    uint64_t last_seq;          /* the log's last seq when the previous fast step ended */
     ipl_holdset *hs;
     uint8_t hit[IPL_HOLD_MAX];
 } pstate;
@@ -636,11 +637,12 @@ out:
     return err;
 }
 
-/* --pause: sleep a share of the step's time */
-static void step_pause(pstate *s, double took)
+/* --pause: sleep a share of the step's time (at least `min_pct`) */
+static void step_pause(pstate *s, double took, int min_pct)
 {
-    if (s->o->pause_pct > 0) {
-        double p = took * s->o->pause_pct / 100.0;
+    int pct = s->o->pause_pct > min_pct ? s->o->pause_pct : min_pct;
+    if (pct > 0) {
+        double p = took * pct / 100.0;
         struct timespec ts = {(time_t)p, (long)((p - (double)(time_t)p) * 1e9)};
         while (nanosleep(&ts, &ts) != 0 && !(s->o->stop && *s->o->stop))
             ;
@@ -733,6 +735,10 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
             sp.limit = (size_t)((n + parts - 1) / parts);
     }
     sp.protect_kind = IPL_K_RETENTION_PURGE;
+    /* another writer (an ingest) committed since the previous step: it gets the writer lock for
+     * longer than this step's transaction after it (the parts are long; see IPL_PURGE_YIELD_PCT) */
+    uint64_t seen = ipl_store_last_seq(*t);
+    int yield = s->last_seq && seen != s->last_seq;
     ipl_rtxn_end(*t);
     *t = NULL;
     double t0 = mono();
@@ -762,7 +768,14 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
     s->nseq = sp.removed;
     if (sp.done && sp.to >= wto)
         *done = 1;
-    step_pause(s, took);
+    step_pause(s, took, yield ? IPL_PURGE_YIELD_PCT : 0);
+    {
+        ipl_rtxn *t2;
+        if (ipl_rtxn_begin(s->st, &t2, NULL) == IPL_OK) {
+            s->last_seq = ipl_store_last_seq(t2);
+            ipl_rtxn_end(t2);
+        }
+    }
 out:
     ipl_purge_span_release(&sp);
     return err;
@@ -815,7 +828,7 @@ static int real_step(pstate *s, int *done, ipl_diag *d)
     s->r->delete_seconds += took;
     if (took > s->r->max_txn_seconds)
         s->r->max_txn_seconds = took;
-    step_pause(s, took);
+    step_pause(s, took, 0);
     adapt(s, took, s->nseq);
 out:
     ipl_rtxn_end(t);

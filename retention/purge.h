@@ -46,6 +46,10 @@
  * sets it; docs/retention.md "How a purge deletes"). */
 #define IPL_PURGE_SPAN_BATCH  1000000   /* a week of more is cut into equal parts of at most this */
 #define IPL_PURGE_SPAN_MAX    2000000
+/* When another writer committed between two such transactions, the purge sleeps this share of
+ * its transaction's time after it (more with --pause): concurrent ingest keeps about half its
+ * rate; alone, the purge never sleeps. */
+#define IPL_PURGE_YIELD_PCT   150
 #define IPL_PURGE_PATTERNS_MAX 64       /* --kind / --source values */
 #define IPL_PURGE_SOURCES_MAX 1024      /* distinct sources counted by name (the rest: "other") */
 
