@@ -297,6 +297,9 @@ typedef struct spanctx {
     size_t nkept, capkept;
     size_t capsrc;
     uint32_t src_hint[1024];       /* source id & 1023 -> its index in sp->src + 1 (0: none) */
+    struct timespec called;        /* when ipl_store_purge_span was called */
+    int attempts;
+    double lock_wait;
 } spanctx;
 
 _Static_assert(IPL_PURGE_SEQ_ALL == IPL_SEQ_MAX, "the largest seq");
@@ -525,6 +528,13 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
     int rc;
     uint32_t w = ipl_ix_week(sp->from);
     span_reset(sp);
+    if (x->attempts++ == 0) {      /* the first attempt began after the writer lock was free */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        x->lock_wait = (double)(now.tv_sec - x->called.tv_sec) +
+                       (double)(now.tv_nsec - x->called.tv_nsec) / 1e9;
+    }
+    sp->lock_wait = x->lock_wait;
     x->acc = *x->base;         /* every attempt (with_write retries on MAP_FULL) starts afresh */
     x->nkept = 0;
     x->capsrc = 0;
@@ -678,6 +688,7 @@ int ipl_store_purge_span(ipl_store *st, ipl_purge_span *sp, ipl_purge_acc *acc,
     x.kv_key = kv_key;
     x.fn = fn;
     x.fnctx = ctx;
+    clock_gettime(CLOCK_MONOTONIC, &x.called);
     int err = with_write(st, span_fn, &x, d);
     free(x.kept);
     if (err)

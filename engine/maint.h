@@ -92,6 +92,8 @@ typedef struct ipl_purge_span {
     ipl_purge_src *src;
     size_t   nsrc;
     uint64_t src_other;                 /* removed beyond the sources counted by id */
+    double   lock_wait;                 /* seconds spent waiting for the writer lock (another
+                                           writer held it) */
 } ipl_purge_span;
 /* Builds the caller's progress record for this outcome: *rec owned (malloc), freed by the
  * engine. Called inside the write transaction, maybe more than once (retries): no side effects. */

@@ -735,8 +735,9 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
             sp.limit = (size_t)((n + parts - 1) / parts);
     }
     sp.protect_kind = IPL_K_RETENTION_PURGE;
-    /* another writer (an ingest) committed since the previous step: it gets the writer lock for
-     * longer than this step's transaction after it (the parts are long; see IPL_PURGE_YIELD_PCT) */
+    /* another writer (an ingest) committed since the previous step, or held the writer lock when
+     * this one began: it gets the lock for longer than this step's transaction after it (the
+     * parts are long; see IPL_PURGE_YIELD_PCT) */
     uint64_t seen = ipl_store_last_seq(*t);
     int yield = s->last_seq && seen != s->last_seq;
     ipl_rtxn_end(*t);
@@ -768,6 +769,8 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
     s->nseq = sp.removed;
     if (sp.done && sp.to >= wto)
         *done = 1;
+    if (sp.lock_wait > 0.002)          /* the writer lock was held by someone else */
+        yield = 1;
     step_pause(s, took, yield ? IPL_PURGE_YIELD_PCT : 0);
     {
         ipl_rtxn *t2;
