@@ -672,8 +672,8 @@ static int fast_record(void *ctx, const ipl_purge_span *sp, char **rec, size_t *
     return IPL_OK;
 }
 
-/* Deletes from the position on, up to the end of its week or s->cap entries. t is a read
- * transaction (released here before the write). */
+/* Deletes from the position on, up to the end of its week or s->span_cap events (a week of
+ * more in equal parts). *t is a read transaction, ended here before the write. */
 static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *done, ipl_diag *d)
 {
     ipl_purge_span sp;
@@ -769,16 +769,16 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
     s->nseq = sp.removed;
     if (sp.done && sp.to >= wto)
         *done = 1;
-    if (sp.lock_wait > 0.002)          /* the writer lock was held by someone else */
-        yield = 1;
-    step_pause(s, took, yield ? IPL_PURGE_YIELD_PCT : 0);
-    {
+    {   /* the log's end right after the commit: what an ingest adds during the pause counts */
         ipl_rtxn *t2;
         if (ipl_rtxn_begin(s->st, &t2, NULL) == IPL_OK) {
             s->last_seq = ipl_store_last_seq(t2);
             ipl_rtxn_end(t2);
         }
     }
+    if (sp.lock_wait > 0.002)          /* the writer lock was held by someone else */
+        yield = 1;
+    step_pause(s, took, yield ? IPL_PURGE_YIELD_PCT : 0);
 out:
     ipl_purge_span_release(&sp);
     return err;
