@@ -155,6 +155,33 @@ static int delent_cmp(const void *a, const void *b)
     return c ? c : memcmp(x->val, y->val, IPL_IXVAL);
 }
 
+/* Writes the caller's progress record (ns/key NULL: none): its bytes, then the accumulator after
+ * this batch. An LMDB code; *err for a record that is too long. */
+static int put_progress(ipl_store *st, MDB_txn *txn, const char *ns, const char *kk,
+                        const void *val, size_t len, const ipl_purge_acc *acc, int *err,
+                        ipl_diag *d)
+{
+    char key[512];
+    if (!ns || !kk || !st->has_kv)
+        return 0;
+    size_t nl = strlen(ns), kl = strlen(kk);
+    if (nl + 1 + kl > sizeof key || len > ((size_t)1 << 20)) {
+        *err = ipl_diag_set(d, IPL_ELIMIT, "progress record too long");
+        return 0;
+    }
+    memcpy(key, ns, nl);
+    key[nl] = '\0';
+    memcpy(key + nl + 1, kk, kl);
+    MDB_val k = {nl + 1 + kl, key}, v = {len + IPL_PURGE_ACC_STATE, NULL};
+    int rc = mdb_put(txn, st->dbi[DB_KV], &k, &v, MDB_RESERVE);
+    if (rc)
+        return rc;
+    if (len)
+        memcpy(v.mv_data, val, len);
+    ipl_purge_acc_save(acc, (uint8_t *)v.mv_data + len);
+    return 0;
+}
+
 static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
 {
     delctx *x = c;
@@ -233,24 +260,7 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
         if (rc || (rc = mdb_cursor_del(cur, 0)))
             goto out;
     }
-    if (x->kv_ns && x->kv_key && st->has_kv) {
-        char key[512];
-        size_t nl = strlen(x->kv_ns), kl = strlen(x->kv_key);
-        if (nl + 1 + kl > sizeof key || x->kv_len > ((size_t)1 << 20)) {
-            *err = ipl_diag_set(d, IPL_ELIMIT, "progress record too long");
-            goto out;
-        }
-        memcpy(key, x->kv_ns, nl);
-        key[nl] = '\0';
-        memcpy(key + nl + 1, x->kv_key, kl);
-        /* the caller's bytes, then the accumulator after this batch */
-        MDB_val k = {nl + 1 + kl, key}, v = {x->kv_len + IPL_PURGE_ACC_STATE, NULL};
-        if ((rc = mdb_put(txn, st->dbi[DB_KV], &k, &v, MDB_RESERVE)))
-            goto out;
-        if (x->kv_len)
-            memcpy(v.mv_data, x->kv_val, x->kv_len);
-        ipl_purge_acc_save(&x->acc, (uint8_t *)v.mv_data + x->kv_len);
-    }
+    rc = put_progress(st, txn, x->kv_ns, x->kv_key, x->kv_val, x->kv_len, &x->acc, err, d);
 out:
     if (cur)
         mdb_cursor_close(cur);
@@ -266,6 +276,421 @@ int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_ac
         return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
     delctx x = {seqs, n, acc, *acc, kv_ns, kv_key, kv_val, kv_len};
     int err = with_write(st, del_fn, &x, d);
+    if (err)
+        return err;
+    *acc = x.acc;
+    return IPL_OK;
+}
+
+/* ---- delete a time range, a week at a time ---- */
+
+#define SPAN_SRC_MAX 4096          /* distinct sources counted by id in one step (the rest: other) */
+
+typedef struct spanctx {
+    ipl_purge_span *sp;
+    const ipl_purge_acc *base;
+    ipl_purge_acc acc;
+    const char *kv_ns, *kv_key;
+    ipl_purge_record_fn fn;
+    void *fnctx;
+    uint64_t *kept;                /* protected seqs met in the range (sorted: seq order) */
+    size_t nkept, capkept;
+    size_t capsrc;
+    uint32_t src_hint[1024];       /* source id & 1023 -> its index in sp->src + 1 (0: none) */
+    struct timespec called;        /* when ipl_store_purge_span was called */
+    int attempts;
+    double lock_wait;
+} spanctx;
+
+_Static_assert(IPL_PURGE_SEQ_ALL == IPL_SEQ_MAX, "the largest seq");
+
+int64_t ipl_purge_week_start(int64_t ts)
+{
+    return (int64_t)ipl_ix_week(ts) * IPL_WEEK_US;
+}
+
+int64_t ipl_purge_week_end(int64_t ts)
+{
+    return ((int64_t)ipl_ix_week(ts) + 1) * IPL_WEEK_US - 1;
+}
+
+void ipl_purge_span_release(ipl_purge_span *sp)
+{
+    if (!sp)
+        return;
+    for (size_t i = 0; i < sp->nsrc; i++)
+        free(sp->src[i].name);
+    free(sp->src);
+    sp->src = NULL;
+    sp->nsrc = 0;
+}
+
+static void span_reset(ipl_purge_span *sp)
+{
+    ipl_purge_span_release(sp);
+    sp->hi_ts = 0;
+    sp->hi_seq = 0;
+    sp->done = 0;
+    sp->examined = sp->protected_n = sp->removed = sp->min_seq = sp->entries = 0;
+    sp->src_other = 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int kept_has(const spanctx *x, uint64_t seq)
+{
+    return x->nkept && bsearch(&seq, x->kept, x->nkept, sizeof *x->kept, u64_cmp) != NULL;
+}
+
+/* Counts one removed event under its source id (name copied from dict.i). */
+static int span_source(ipl_store *st, MDB_txn *txn, spanctx *x, uint32_t id)
+{
+    ipl_purge_span *sp = x->sp;
+    uint32_t *hint = &x->src_hint[id & 1023];
+    if (*hint && sp->src[*hint - 1].id == id) {
+        sp->src[*hint - 1].n++;
+        return IPL_OK;
+    }
+    for (size_t i = sp->nsrc; i-- > 0;)
+        if (sp->src[i].id == id) {
+            sp->src[i].n++;
+            *hint = (uint32_t)i + 1;
+            return IPL_OK;
+        }
+    if (sp->nsrc >= SPAN_SRC_MAX) {
+        sp->src_other++;
+        return IPL_OK;
+    }
+    if (sp->nsrc == x->capsrc) {
+        size_t cap = x->capsrc ? x->capsrc * 2 : 64;
+        ipl_purge_src *p = realloc(sp->src, cap * sizeof *p);
+        if (!p)
+            return IPL_ENOMEM;
+        sp->src = p;
+        x->capsrc = cap;
+    }
+    const char *name = "";
+    size_t n = 0;
+    if (id) {
+        uint8_t idb[4];
+        ipl_be32(idb, id);
+        MDB_val k = {4, idb}, v;
+        if (mdb_get(txn, st->dbi[DB_DICT_I], &k, &v) != 0 || v.mv_size < 1)
+            return IPL_ECORRUPT;
+        name = v.mv_data;
+        n = v.mv_size - 1;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return IPL_ENOMEM;
+    memcpy(copy, name, n);
+    copy[n] = '\0';
+    sp->src[sp->nsrc].id = id;
+    sp->src[sp->nsrc].name = copy;
+    sp->src[sp->nsrc].n = 1;
+    sp->nsrc++;
+    *hint = (uint32_t)sp->nsrc;
+    return IPL_OK;
+}
+
+/* (ts, seq) order of index values */
+static int tsseq_cmp(int64_t ats, uint64_t aseq, int64_t bts, uint64_t bseq)
+{
+    if (ats != bts)
+        return ats < bts ? -1 : 1;
+    return aseq < bseq ? -1 : aseq > bseq;
+}
+
+/* Positions the ix.time cursor on the first entry at or after (ts, seq). */
+static int time_seek(MDB_cursor *c, int64_t ts, uint64_t seq, MDB_val *k, MDB_val *v)
+{
+    uint8_t kb[4], vb[IPL_IXVAL], want[4];
+    ipl_be32(kb, (uint32_t)((uint64_t)ts >> 32));
+    memcpy(want, kb, 4);
+    k->mv_size = 4;
+    k->mv_data = kb;
+    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    if (rc || k->mv_size != 4 || memcmp(k->mv_data, want, 4) != 0)
+        return rc;                         /* a later bucket (or none): its first entry */
+    ipl_ixval_pack(vb, ts, seq, 0);
+    MDB_val kk = {4, want}, vv = {IPL_IXVAL, vb};
+    rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_BOTH_RANGE);
+    if (rc == 0)
+        return mdb_cursor_get(c, k, v, MDB_GET_CURRENT);   /* the key as stored, not `want` */
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    kk.mv_size = 4;                        /* nothing left in this bucket: the next one */
+    kk.mv_data = want;
+    if ((rc = mdb_cursor_get(c, &kk, &vv, MDB_SET)))
+        return rc;
+    return mdb_cursor_get(c, k, v, MDB_NEXT_NODUP);
+}
+
+/* Removes week w's entries of one per-key index whose (ts, seq) lies in (lo, hi] and that are not
+ * kept; `whole`: every entry of the week goes (each key with all its duplicates at once). The
+ * week's keys are one contiguous range, walked in order: each page is touched once. */
+static int span_index(ipl_store *st, MDB_txn *txn, int dbi, size_t klen, uint32_t w,
+                      const spanctx *x, int whole, uint64_t *removed)
+{
+    const ipl_purge_span *sp = x->sp;
+    MDB_cursor *c;
+    uint8_t kb[IPL_IXKEY_MAX], cur[IPL_IXKEY_MAX], lov[IPL_IXVAL];
+    int rc = mdb_cursor_open(txn, st->dbi[dbi], &c);
+    if (rc)
+        return rc;
+    memset(kb, 0, sizeof kb);
+    ipl_be32(kb, w);
+    uint64_t lo_seq = sp->after_seq;       /* entries after (from, after_seq) */
+    ipl_ixval_pack(lov, sp->from, lo_seq + 1, 0);
+    MDB_val k = {klen, kb}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0) {
+        if (k.mv_size != klen || ipl_get_be32(k.mv_data) != w)
+            break;
+        memcpy(cur, k.mv_data, klen);
+        if (whole) {
+            size_t n = 0;
+            if ((rc = mdb_cursor_count(c, &n)) || (rc = mdb_cursor_del(c, MDB_NODUPDATA)))
+                break;
+            *removed += n;
+            rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+            if (rc == 0)
+                continue;
+        } else {
+            MDB_val kk = {klen, cur}, vv = {IPL_IXVAL, lov};
+            /* every duplicate of the key in the range: drop them at once */
+            int64_t fts, lts;
+            uint64_t fseq, lseq;
+            size_t n = 0;
+            if (!x->nkept && (rc = mdb_cursor_get(c, &kk, &vv, MDB_FIRST_DUP)) == 0 &&
+                vv.mv_size == IPL_IXVAL && (ipl_ixval_unpack(vv.mv_data, &fts, &fseq),
+                                            tsseq_cmp(fts, fseq, sp->from, lo_seq) > 0) &&
+                (rc = mdb_cursor_get(c, &kk, &vv, MDB_LAST_DUP)) == 0 &&
+                vv.mv_size == IPL_IXVAL && (ipl_ixval_unpack(vv.mv_data, &lts, &lseq),
+                                            tsseq_cmp(lts, lseq, sp->hi_ts, sp->hi_seq) <= 0)) {
+                if ((rc = mdb_cursor_count(c, &n)) || (rc = mdb_cursor_del(c, MDB_NODUPDATA)))
+                    break;
+                *removed += n;
+                goto next_key;
+            }
+            if (rc)
+                break;
+            kk.mv_size = klen;
+            kk.mv_data = cur;
+            vv.mv_size = IPL_IXVAL;
+            vv.mv_data = lov;
+            rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_BOTH_RANGE);
+            while (rc == 0 && kk.mv_size == klen && memcmp(kk.mv_data, cur, klen) == 0) {
+                int64_t ts;
+                uint64_t seq;
+                if (vv.mv_size != IPL_IXVAL) {
+                    rc = MDB_CORRUPTED;
+                    break;
+                }
+                ipl_ixval_unpack(vv.mv_data, &ts, &seq);
+                if (tsseq_cmp(ts, seq, sp->hi_ts, sp->hi_seq) > 0)
+                    break;
+                if (kept_has(x, seq)) {
+                    rc = mdb_cursor_get(c, &kk, &vv, MDB_NEXT_DUP);
+                    continue;
+                }
+                if ((rc = mdb_cursor_del(c, 0)))
+                    break;
+                (*removed)++;
+                rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_CURRENT);
+            }
+            if (rc && rc != MDB_NOTFOUND && rc != EINVAL)
+                break;
+        }
+    next_key:   /* on to the key after cur (cur may be gone) */
+        k.mv_size = klen;
+        k.mv_data = cur;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, cur, klen) == 0)
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
+{
+    spanctx *x = c;
+    ipl_purge_span *sp = x->sp;
+    MDB_cursor *tc = NULL, *ec = NULL;
+    MDB_val k, v;
+    char *rec = NULL;
+    size_t reclen = 0;
+    int rc;
+    uint32_t w = ipl_ix_week(sp->from);
+    span_reset(sp);
+    if (x->attempts++ == 0) {      /* the first attempt began after the writer lock was free */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        x->lock_wait = (double)(now.tv_sec - x->called.tv_sec) +
+                       (double)(now.tv_nsec - x->called.tv_nsec) / 1e9;
+    }
+    sp->lock_wait = x->lock_wait;
+    x->acc = *x->base;         /* every attempt (with_write retries on MAP_FULL) starts afresh */
+    x->nkept = 0;
+    x->capsrc = 0;
+    memset(x->src_hint, 0, sizeof x->src_hint);
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_IX_TIME], &tc)) ||
+        (rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ec)))
+        goto out;
+    /* 1. the time index in (ts, seq) order: the events (digested in that order, as
+     *    ipl_store_delete does for a batch selected from it) and their time entries */
+    rc = time_seek(tc, sp->from, sp->after_seq + 1, &k, &v);
+    sp->hi_ts = sp->from;
+    sp->hi_seq = sp->after_seq;
+    while (rc == 0) {
+        int64_t ts;
+        uint64_t seq;
+        if (v.mv_size != IPL_IXVAL) {
+            rc = MDB_CORRUPTED;
+            goto out;
+        }
+        ipl_ixval_unpack(v.mv_data, &ts, &seq);
+        if (ts > sp->to)
+            break;
+        if (sp->removed >= sp->limit || sp->examined >= 4 * sp->limit)
+            goto stopped;
+        sp->examined++;
+        uint8_t kb[8];
+        ipl_be64(kb, seq);
+        MDB_val ek = {8, kb}, ev;
+        ipl_rec r;
+        if ((rc = mdb_cursor_get(ec, &ek, &ev, MDB_SET_KEY)) == MDB_NOTFOUND ||
+            (rc == 0 && ipl_record_decode(ev.mv_data, ev.mv_size, &r))) {
+            *err = ipl_diag_set(d, IPL_ECORRUPT, "the time index of store '%s' names event %llu, "
+                                "which is %s: run 'ipledger verify'", st->dir,
+                                (unsigned long long)seq, rc ? "missing" : "corrupt");
+            rc = 0;
+            goto out;
+        }
+        if (rc)
+            goto out;
+        sp->hi_ts = ts;
+        sp->hi_seq = seq;
+        if (sp->protect_kind && r.kind == sp->protect_kind) {
+            if (x->nkept == x->capkept) {
+                size_t cap = x->capkept ? x->capkept * 2 : 64;
+                uint64_t *p = realloc(x->kept, cap * sizeof *p);
+                if (!p) {
+                    *err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+                    goto out;
+                }
+                x->kept = p;
+                x->capkept = cap;
+            }
+            x->kept[x->nkept++] = seq;
+            sp->protected_n++;
+            rc = mdb_cursor_get(tc, &k, &v, MDB_NEXT);
+            continue;
+        }
+        uint8_t hdr[12];
+        ipl_be64(hdr, seq);
+        ipl_be32(hdr + 8, (uint32_t)ev.mv_size);
+        ipl_sha256_update(&x->acc.digest, hdr, 12);
+        ipl_sha256_update(&x->acc.digest, ev.mv_data, ev.mv_size);
+        x->acc.count++;
+        x->acc.bytes += ev.mv_size;
+        x->acc.per_kind[r.kind & 0xff]++;
+        if (!x->acc.first_seq || seq < x->acc.first_seq)
+            x->acc.first_seq = seq;
+        if (seq > x->acc.last_seq)
+            x->acc.last_seq = seq;
+        if (!x->acc.first_ts || ts < x->acc.first_ts)
+            x->acc.first_ts = ts;
+        if (ts > x->acc.last_ts)
+            x->acc.last_ts = ts;
+        if (!sp->min_seq || seq < sp->min_seq)
+            sp->min_seq = seq;
+        if ((*err = span_source(st, txn, x, r.source))) {
+            ipl_diag_set(d, *err, *err == IPL_ENOMEM ? "out of memory" : "event %llu names a "
+                         "source missing from the dictionary: run 'ipledger verify'",
+                         (unsigned long long)seq);
+            goto out;
+        }
+        sp->removed++;
+        if ((rc = mdb_cursor_del(ec, 0)) || (rc = mdb_cursor_del(tc, 0)))
+            goto out;
+        sp->entries++;
+        /* the cursor is on the next entry of the bucket; past its last one, seek */
+        uint8_t bucket[4];
+        ipl_be32(bucket, (uint32_t)((uint64_t)ts >> 32));
+        rc = mdb_cursor_get(tc, &k, &v, MDB_GET_CURRENT);
+        if (rc == EINVAL || rc == MDB_NOTFOUND ||
+            (rc == 0 && (k.mv_size != 4 || memcmp(k.mv_data, bucket, 4) != 0)))
+            rc = time_seek(tc, ts, seq + 1, &k, &v);
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        goto out;
+    sp->done = 1;                              /* the whole range: up to (to, any seq) */
+    sp->hi_ts = sp->to;
+    sp->hi_seq = IPL_SEQ_MAX;
+stopped:
+    rc = 0;
+    if (x->nkept > 1)
+        qsort(x->kept, x->nkept, sizeof *x->kept, u64_cmp);
+    /* 2. the per-key indexes: week w's key range of each */
+    {
+        int64_t wlo = (int64_t)w * IPL_WEEK_US, whi = wlo + IPL_WEEK_US - 1;
+        int whole = sp->done && !x->nkept && sp->to >= whi &&
+                    (sp->from < wlo || (sp->from == wlo && sp->after_seq == 0) || (w == 0 && sp->from <= 0));
+        static const int dbs[4] = {DB_IX_IP, DB_IX_MAC, DB_IX_HOST, DB_IX_USER};
+        static const int ixs[4] = {IPL_IX_IP, IPL_IX_MAC, IPL_IX_HOST, IPL_IX_USER};
+        for (int i = 0; i < 4; i++)
+            if ((rc = span_index(st, txn, dbs[i], ipl_ix_klen(ixs[i]), w, x, whole, &sp->entries)))
+                goto out;
+    }
+    /* 3. the re-seal mark, the caller's progress record */
+    if (sp->min_seq) {
+        uint64_t cur = 0;
+        if (meta_u64(txn, st, "reseal.from", &cur) != 0 || !cur || cur > sp->min_seq) {
+            uint8_t b[8];
+            ipl_be64(b, sp->min_seq);
+            if ((rc = meta_put(txn, st, "reseal.from", b, 8)))
+                goto out;
+        }
+    }
+    if (x->fn && (*err = x->fn(x->fnctx, sp, &rec, &reclen, d)))
+        goto out;
+    rc = put_progress(st, txn, x->kv_ns, x->kv_key, rec, reclen, &x->acc, err, d);
+out:
+    if (tc)
+        mdb_cursor_close(tc);
+    if (ec)
+        mdb_cursor_close(ec);
+    free(rec);
+    return rc;
+}
+
+int ipl_store_purge_span(ipl_store *st, ipl_purge_span *sp, ipl_purge_acc *acc,
+                         const char *kv_ns, const char *kv_key, ipl_purge_record_fn fn, void *ctx,
+                         ipl_diag *d)
+{
+    if (st->flags & IPL_STORE_RDONLY)
+        return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
+    if (sp->from < 0 || sp->to < sp->from || ipl_ix_week(sp->from) != ipl_ix_week(sp->to) ||
+        sp->after_seq >= IPL_SEQ_MAX || sp->limit == 0)
+        return ipl_diag_set(d, IPL_EINVAL, "a purge span lies within one week");
+    spanctx x;
+    memset(&x, 0, sizeof x);
+    x.sp = sp;
+    x.base = acc;
+    x.acc = *acc;
+    x.kv_ns = kv_ns;
+    x.kv_key = kv_key;
+    x.fn = fn;
+    x.fnctx = ctx;
+    clock_gettime(CLOCK_MONOTONIC, &x.called);
+    int err = with_write(st, span_fn, &x, d);
+    free(x.kept);
     if (err)
         return err;
     *acc = x.acc;

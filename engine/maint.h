@@ -55,6 +55,55 @@ int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_ac
                      const char *kv_ns, const char *kv_key, const void *kv_val, size_t kv_len,
                      ipl_diag *d);
 
+/* Deleting a time range a week at a time (a purge without filters). One call is one write
+ * transaction over the events whose (ts, seq) lies after (from, after_seq) and at most at `to`,
+ * `from` and `to` in the same week (ipl_ix_week), stopping after `limit` removed events (or
+ * 4 x limit time-index entries examined):
+ *   1. walks ix.time in (ts, seq) order, digesting (as ipl_store_delete does, so the digest of a
+ *      purge does not depend on the path) and deleting each event and its time entry; events of
+ *      `protect_kind` (0: none) are kept and counted;
+ *   2. deletes the week's entries of each per-key index (ip, mac, host, user) in the same range:
+ *      they are one contiguous key range (week first), walked in order, so each page is touched
+ *      once; when the whole week goes, each key is dropped with all its duplicates at once;
+ *   3. marks the re-seal from the smallest removed seq and writes the caller's progress record
+ *      (fn builds it from the outcome, inside the transaction; the accumulator follows it as in
+ *      ipl_store_delete).
+ * The store is consistent after each call: a killed purge resumes from its progress record.
+ * Out: hi_ts/hi_seq the last entry covered (done: the range was finished, hi = (to, max)),
+ * counts, and the removed events per source id (names owned: ipl_purge_span_release). */
+#define IPL_PURGE_SEQ_ALL ((UINT64_C(1) << 38) - 1)   /* after_seq: every seq of `from` done */
+/* The first and the last µs of the week (ipl_ix_week) that ts falls in. */
+int64_t ipl_purge_week_start(int64_t ts);
+int64_t ipl_purge_week_end(int64_t ts);
+typedef struct ipl_purge_src {
+    uint32_t id;
+    char    *name;                      /* "" for none */
+    uint64_t n;
+} ipl_purge_src;
+typedef struct ipl_purge_span {
+    int64_t  from, to;                  /* in: µs, inclusive, one week */
+    uint64_t after_seq;                 /* in: entries at (from, seq <= after_seq) are done */
+    size_t   limit;                     /* in: events removed at most */
+    unsigned protect_kind;              /* in: kind never removed (0: none) */
+    int64_t  hi_ts;                     /* out */
+    uint64_t hi_seq;
+    int      done;
+    uint64_t examined, protected_n, removed, entries, min_seq;
+    ipl_purge_src *src;
+    size_t   nsrc;
+    uint64_t src_other;                 /* removed beyond the sources counted by id */
+    double   lock_wait;                 /* seconds spent waiting for the writer lock (another
+                                           writer held it) */
+} ipl_purge_span;
+/* Builds the caller's progress record for this outcome: *rec owned (malloc), freed by the
+ * engine. Called inside the write transaction, maybe more than once (retries): no side effects. */
+typedef int (*ipl_purge_record_fn)(void *ctx, const ipl_purge_span *sp, char **rec, size_t *len,
+                                   ipl_diag *d);
+int  ipl_store_purge_span(ipl_store *st, ipl_purge_span *sp, ipl_purge_acc *acc,
+                          const char *kv_ns, const char *kv_key, ipl_purge_record_fn fn,
+                          void *ctx, ipl_diag *d);
+void ipl_purge_span_release(ipl_purge_span *sp);
+
 /* Marks a re-seal from `from` as due (kept in meta, the smallest pending `from` wins). */
 int ipl_store_reseal_mark(ipl_store *st, uint64_t from, ipl_diag *d);
 /* Runs (or resumes) the pending re-seal; no-op when none is due. events_per_txn bounds each

@@ -234,6 +234,15 @@ const ipl_policy *ipl_criteria_policy(const ipl_criteria *c)
     return c->policy;
 }
 
+int ipl_criteria_window(const ipl_criteria *c, int64_t *from, int64_t *to)
+{
+    if (c->kinds.any || c->nsources || c->where || c->policy)
+        return 0;
+    *from = c->after == INT64_MIN ? 0 : c->after;
+    *to = c->before - 1;
+    return 1;
+}
+
 int ipl_criteria_match(const ipl_criteria *c, const ipl_event *ev)
 {
     int rule = 0;

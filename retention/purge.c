@@ -49,6 +49,8 @@ typedef struct pstate {
     uint64_t *seqs;
     size_t nseq, cap;
     uint64_t batch_min;
+    size_t span_cap;            /* events per transaction of a purge by time alone */
+    uint64_t last_seq;          /* the log's last seq when the previous fast step ended */
     ipl_holdset *hs;
     uint8_t hit[IPL_HOLD_MAX];
 } pstate;
@@ -162,10 +164,26 @@ static int step_fn(void *ctx, const ipl_event *ev, int match)
 
 /* ---- the progress record ---- */
 
-static char *progress_json(const pstate *s)
+/* x: the outcome of a delete step not yet committed, counted in as if it were (the record is
+ * written in the step's own transaction); NULL: the state as it is. */
+static char *progress_json(const pstate *s, const ipl_purge_span *x)
 {
     ipl_sb b;
     size_t n;
+    ipl_scan_pos pos = s->pos;
+    uint64_t examined = s->r->examined, prot = s->r->protected_purge_events,
+             batches = s->r->batches, marked = s->marked, other = s->sources.other;
+    if (x) {
+        pos.started = 1;
+        pos.ts = x->hi_ts;
+        pos.seq = x->hi_seq;
+        examined += x->examined;
+        prot += x->protected_n;
+        batches += x->removed ? 1 : 0;
+        if (x->min_seq && (!marked || x->min_seq < marked))
+            marked = x->min_seq;
+        other += x->src_other;
+    }
     ipl_sb_init(&b, PROGRESS_MAX);
     ipl_sb_puts(&b, "{\"v\":1,\"criteria\":");
     ipl_sb_json_str(&b, s->criteria);
@@ -178,24 +196,44 @@ static char *progress_json(const pstate *s)
     ipl_sb_printf(&b, ",\"started\":\"%lld\",\"chain_before\":\"%s\",\"started_pos\":%d,"
                   "\"pos_ts\":\"%lld\",\"pos_seq\":\"%llu\",\"examined\":\"%llu\","
                   "\"protected\":\"%llu\",\"batches\":\"%llu\",\"marked\":\"%llu\",\"sources\":{",
-                  (long long)s->started, s->chain_before, s->pos.started, (long long)s->pos.ts,
-                  (unsigned long long)s->pos.seq, (unsigned long long)s->r->examined,
-                  (unsigned long long)s->r->protected_purge_events,
-                  (unsigned long long)s->r->batches, (unsigned long long)s->marked);
+                  (long long)s->started, s->chain_before, pos.started, (long long)pos.ts,
+                  (unsigned long long)pos.seq, (unsigned long long)examined,
+                  (unsigned long long)prot, (unsigned long long)batches,
+                  (unsigned long long)marked);
     struct ipl_sc_slot *sl = ipl_strcount_sorted(&s->sources, &n);
     if (!sl) {
         ipl_sb_release(&b);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
+        uint64_t add = 0;
+        for (size_t j = 0; x && j < x->nsrc; j++)
+            if (strcmp(x->src[j].name, sl[i].s) == 0)
+                add += x->src[j].n;
         if (i)
             ipl_sb_puts(&b, ",");
         ipl_sb_json_str(&b, sl[i].s);
-        ipl_sb_printf(&b, ":\"%llu\"", (unsigned long long)sl[i].n);
+        ipl_sb_printf(&b, ":\"%llu\"", (unsigned long long)(sl[i].n + add));
+    }
+    /* the step's new sources, as ipl_strcount_add will count them after the commit */
+    size_t added = 0;
+    for (size_t j = 0; x && j < x->nsrc; j++) {
+        size_t i = 0;
+        while (i < n && strcmp(x->src[j].name, sl[i].s) != 0)
+            i++;
+        if (i < n)
+            continue;
+        if (s->sources.count + added >= s->sources.cap) {
+            other += x->src[j].n;
+            continue;
+        }
+        ipl_sb_puts(&b, n + added ? "," : "");
+        ipl_sb_json_str(&b, x->src[j].name);
+        ipl_sb_printf(&b, ":\"%llu\"", (unsigned long long)x->src[j].n);
+        added++;
     }
     free(sl);
-    ipl_sb_printf(&b, "},\"sources_other\":\"%llu\",\"held\":[",
-                  (unsigned long long)s->sources.other);
+    ipl_sb_printf(&b, "},\"sources_other\":\"%llu\",\"held\":[", (unsigned long long)other);
     for (size_t i = 0; i < s->nheld; i++) {
         ipl_sb_printf(&b, "%s{\"id\":%u,\"desc\":", i ? "," : "", s->held[i].id);
         ipl_sb_json_str(&b, s->held[i].desc);
@@ -599,6 +637,153 @@ out:
     return err;
 }
 
+/* --pause: sleep a share of the step's time (at least `min_pct`) */
+static void step_pause(pstate *s, double took, int min_pct)
+{
+    int pct = s->o->pause_pct > min_pct ? s->o->pause_pct : min_pct;
+    if (pct > 0) {
+        double p = took * pct / 100.0;
+        struct timespec ts = {(time_t)p, (long)((p - (double)(time_t)p) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && !(s->o->stop && *s->o->stop))
+            ;
+    }
+}
+
+/* Aims the next step at IPL_PURGE_TXN_MS: a step that filled its batch (n entries) in `took`
+ * seconds scales it; a step cut short by the end of a week leaves it. */
+static void adapt(pstate *s, double took, size_t n)
+{
+    if (s->o->fixed_batch || n < s->cap / 2)
+        return;
+    double ms = took * 1000.0, f = ms > 0 ? IPL_PURGE_TXN_MS / ms : 2.0;
+    f = f > 2.0 ? 2.0 : f < 0.5 ? 0.5 : f;
+    size_t cap = (size_t)((double)s->cap * f);
+    s->cap = cap < 1000 ? 1000 : cap > IPL_PURGE_BATCH_MAX ? IPL_PURGE_BATCH_MAX : cap;
+}
+
+/* ---- the fast step: a time window without holds, a week (or part of one) per transaction ---- */
+
+static int fast_record(void *ctx, const ipl_purge_span *sp, char **rec, size_t *len, ipl_diag *d)
+{
+    pstate *s = ctx;
+    if (!(*rec = progress_json(s, sp)))
+        return ipl_diag_set(d, IPL_ELIMIT, "the purge progress record grew too large");
+    *len = strlen(*rec);
+    return IPL_OK;
+}
+
+/* Deletes from the position on, up to the end of its week or s->span_cap events (a week of
+ * more in equal parts). *t is a read transaction, ended here before the write. */
+static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *done, ipl_diag *d)
+{
+    ipl_purge_span sp;
+    ipl_ixcur *cur = NULL;
+    ipl_ixent e;
+    int64_t from = wfrom;
+    uint64_t after = 0;
+    int err = IPL_OK;
+    memset(&sp, 0, sizeof sp);
+    if (s->pos.started && s->pos.ts >= from) {
+        from = s->pos.ts;
+        after = s->pos.seq;
+    }
+    if (after >= IPL_PURGE_SEQ_ALL) {
+        if (from == INT64_MAX)
+            from = wto;
+        from++;
+        after = 0;
+    }
+    /* skip what holds nothing: the first time entry after the position (empty weeks cost no
+     * transaction) */
+    if (from > wto) {
+        *done = 1;
+        goto out;
+    }
+    if ((err = ipl_ixcur_open(*t, IPL_IX_TIME, NULL, NULL, from, wto, 0, &cur, d)))
+        return err;
+    while ((err = ipl_ixcur_next(cur, &e, d)) == IPL_OK && e.ts == from && e.seq <= after)
+        ;
+    ipl_ixcur_close(cur);
+    if (err == IPL_ENOTFOUND) {
+        *done = 1;
+        err = IPL_OK;
+        goto out;
+    }
+    if (err)
+        return err;
+    if (ipl_purge_week_start(e.ts) > from) {    /* a later week: from its start (so a week */
+        from = ipl_purge_week_start(e.ts);      /* wholly in the window goes whole) */
+        after = 0;
+    }
+    sp.from = from;
+    sp.after_seq = after;
+    sp.to = ipl_purge_week_end(from) < wto ? ipl_purge_week_end(from) : wto;
+    sp.limit = s->span_cap;
+    if (!s->o->fixed_batch) {
+        /* a week of more than span_cap events goes in equal parts (the part's fixed cost, the
+         * rewrite of the week's index pages, is paid per transaction): its entries counted per
+         * time bucket, the edge buckets whole (an estimate on the high side) */
+        uint64_t n = 0, c;
+        for (uint64_t b = (uint64_t)from >> 32; b <= (uint64_t)sp.to >> 32; b++) {
+            uint8_t kb[4] = {(uint8_t)(b >> 24), (uint8_t)(b >> 16), (uint8_t)(b >> 8), (uint8_t)b};
+            if ((err = ipl_index_count(*t, IPL_IX_TIME, kb, &c, d)))
+                return err;
+            n += c;
+        }
+        uint64_t parts = (n + s->span_cap - 1) / s->span_cap;
+        if (parts > 1)
+            sp.limit = (size_t)((n + parts - 1) / parts);
+    }
+    sp.protect_kind = IPL_K_RETENTION_PURGE;
+    /* another writer (an ingest) committed since the previous step, or held the writer lock when
+     * this one began: it gets the lock for longer than this step's transaction after it (the
+     * parts are long; see IPL_PURGE_YIELD_PCT) */
+    uint64_t seen = ipl_store_last_seq(*t);
+    int yield = s->last_seq && seen != s->last_seq;
+    ipl_rtxn_end(*t);
+    *t = NULL;
+    double t0 = mono();
+    if ((err = ipl_store_purge_span(s->st, &sp, &s->acc, PROGRESS_NS, PROGRESS_KEY, fast_record, s,
+                                    d)))
+        goto out;
+    double took = mono() - t0;
+    /* committed: the state follows (as progress_json counted it in) */
+    s->r->delete_seconds += took;
+    if (took > s->r->max_txn_seconds)
+        s->r->max_txn_seconds = took;
+    s->r->examined += sp.examined;
+    s->r->protected_purge_events += sp.protected_n;
+    if (sp.removed)
+        s->r->batches++;
+    if (sp.min_seq && (!s->marked || sp.min_seq < s->marked))
+        s->marked = sp.min_seq;
+    s->sources.other += sp.src_other;
+    for (size_t i = 0; i < sp.nsrc; i++)
+        if (ipl_strcount_add(&s->sources, sp.src[i].name, sp.src[i].n)) {
+            err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+            goto out;
+        }
+    s->pos.started = 1;
+    s->pos.ts = sp.hi_ts;
+    s->pos.seq = sp.hi_seq;
+    s->nseq = sp.removed;
+    if (sp.done && sp.to >= wto)
+        *done = 1;
+    {   /* the log's end right after the commit: what an ingest adds during the pause counts */
+        ipl_rtxn *t2;
+        if (ipl_rtxn_begin(s->st, &t2, NULL) == IPL_OK) {
+            s->last_seq = ipl_store_last_seq(t2);
+            ipl_rtxn_end(t2);
+        }
+    }
+    if (sp.lock_wait > 0.002)          /* the writer lock was held by someone else */
+        yield = 1;
+    step_pause(s, took, yield ? IPL_PURGE_YIELD_PCT : 0);
+out:
+    ipl_purge_span_release(&sp);
+    return err;
+}
+
 /* One step: select under a shared hold lock, then delete. *done at the end of the window. */
 static int real_step(pstate *s, int *done, ipl_diag *d)
 {
@@ -613,6 +798,11 @@ static int real_step(pstate *s, int *done, ipl_diag *d)
     if ((err = ipl_rtxn_begin(s->st, &t, d)) || (err = ipl_criteria_prepare(s->crit, t, d)) ||
         (err = ipl_holdset_refresh(t, ipl_criteria_now(s->crit), &s->hs, d)))
         goto out;
+    int64_t wfrom, wto;
+    if (!s->o->per_event && !ipl_holdset_count(s->hs) && ipl_criteria_window(s->crit, &wfrom, &wto)) {
+        err = fast_step(s, &t, wfrom, wto, done, d);
+        goto out;
+    }
     size_t limit = s->cap * 4 > DRY_STEP ? s->cap * 4 : DRY_STEP;
     double t0 = mono();
     err = ipl_criteria_scan(t, s->crit, &s->pos, limit, step_fn, &x, done, d);
@@ -629,7 +819,7 @@ static int real_step(pstate *s, int *done, ipl_diag *d)
         s->marked = s->batch_min;
     }
     s->r->batches++;
-    if (!(rec = progress_json(s))) {
+    if (!(rec = progress_json(s, NULL))) {
         err = ipl_diag_set(d, IPL_ELIMIT, "the purge progress record grew too large");
         goto out;
     }
@@ -639,18 +829,10 @@ static int real_step(pstate *s, int *done, ipl_diag *d)
         goto out;
     double took = mono() - t0;
     s->r->delete_seconds += took;
-    if (s->o->pause_pct > 0) {
-        double p = took * s->o->pause_pct / 100.0;
-        struct timespec ts = {(time_t)p, (long)((p - (double)(time_t)p) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && !(s->o->stop && *s->o->stop))
-            ;
-    }
-    if (!s->o->fixed_batch) {         /* aim at IPL_PURGE_TXN_MS per delete transaction */
-        double ms = took * 1000.0, f = ms > 0 ? IPL_PURGE_TXN_MS / ms : 2.0;
-        f = f > 2.0 ? 2.0 : f < 0.5 ? 0.5 : f;
-        size_t cap = (size_t)((double)s->cap * f);
-        s->cap = cap < 1000 ? 1000 : cap > IPL_PURGE_BATCH_MAX ? IPL_PURGE_BATCH_MAX : cap;
-    }
+    if (took > s->r->max_txn_seconds)
+        s->r->max_txn_seconds = took;
+    step_pause(s, took, 0);
+    adapt(s, took, s->nseq);
 out:
     ipl_rtxn_end(t);
     ipl_unlock_file(lockfd);
@@ -664,7 +846,7 @@ static int real_run(pstate *s, int resumed, ipl_diag *d)
     s->r->resumed = resumed;
     if (!resumed) {      /* the record exists before the first deletion (and marks the run) */
         ipl_batch *b = NULL;
-        char *rec = progress_json(s);
+        char *rec = progress_json(s, NULL);
         uint8_t acc[IPL_PURGE_ACC_STATE];
         ipl_sb v;
         ipl_sb_init(&v, (size_t)1 << 20);
@@ -719,6 +901,9 @@ int ipl_purge_run(ipl_store *st, const ipl_purge_opts *o, ipl_purge_report *r, i
     s.r = r;
     r->dry_run = o->dry_run;
     s.cap = o->batch ? o->batch : IPL_PURGE_BATCH;
+    s.span_cap = o->batch ? o->batch : IPL_PURGE_SPAN_BATCH;
+    if (s.span_cap > IPL_PURGE_SPAN_MAX)
+        s.span_cap = IPL_PURGE_SPAN_MAX;
     if (s.cap > IPL_PURGE_BATCH_MAX)
         s.cap = IPL_PURGE_BATCH_MAX;
     if ((err = ipl_strcount_init(&s.sources, IPL_PURGE_SOURCES_MAX))) {

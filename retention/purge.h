@@ -40,6 +40,16 @@
 #define IPL_PURGE_BATCH       10000     /* events per delete transaction to start with */
 #define IPL_PURGE_BATCH_MAX   100000
 #define IPL_PURGE_TXN_MS      100       /* the delete transaction length the batch size aims at */
+/* A purge by time alone (no filters, no holds) deletes a week (or a part of one) per transaction
+ * (ipl_store_purge_span): each transaction has a fixed cost, the pages of the week's per-key
+ * index range it rewrites, so its size is not adapted but fixed at this many events (--batch
+ * sets it; docs/retention.md "How a purge deletes"). */
+#define IPL_PURGE_SPAN_BATCH  1000000   /* a week of more is cut into equal parts of at most this */
+#define IPL_PURGE_SPAN_MAX    2000000
+/* When another writer committed between two such transactions, the purge sleeps this share of
+ * its transaction's time after it (more with --pause): concurrent ingest keeps about half its
+ * rate; alone, the purge never sleeps. */
+#define IPL_PURGE_YIELD_PCT   200
 #define IPL_PURGE_PATTERNS_MAX 64       /* --kind / --source values */
 #define IPL_PURGE_SOURCES_MAX 1024      /* distinct sources counted by name (the rest: "other") */
 
@@ -72,6 +82,10 @@ const ipl_policy *ipl_criteria_policy(const ipl_criteria *c);      /* NULL witho
 /* Whether ev is selected: -1 no; else the policy rule that selected it (0 without a policy).
  * Protected retention.purge events are reported as -2. */
 int ipl_criteria_match(const ipl_criteria *c, const ipl_event *ev);
+
+/* 1 when the criteria are a time window only (no kinds, sources, query or policy): every event
+ * in [*from, *to] (µs, inclusive) is selected but retention.purge records; 0 otherwise. */
+int ipl_criteria_window(const ipl_criteria *c, int64_t *from, int64_t *to);
 
 /* A resumable walk over the criteria's window in the time index. */
 typedef struct ipl_scan_pos {
@@ -122,6 +136,7 @@ typedef struct ipl_purge_report {
     uint64_t batches;
     double   seconds;
     double   select_seconds, delete_seconds, reseal_seconds;   /* where the time went */
+    double   max_txn_seconds;                                    /* the longest delete transaction */
 } ipl_purge_report;
 void ipl_purge_report_release(ipl_purge_report *r);
 
@@ -131,13 +146,16 @@ typedef struct ipl_purge_opts {
     int dry_run;
     const char *action;                  /* recorded: "purge" (default) or "retention apply" */
     const char *reason;                  /* recorded, may be NULL */
-    size_t batch;                        /* first batch size (0: IPL_PURGE_BATCH) */
+    size_t batch;                        /* first batch size (0: IPL_PURGE_BATCH; a purge by time
+                                            alone: IPL_PURGE_SPAN_BATCH) */
     int fixed_batch;                     /* 1: do not adapt the batch size */
     const ipl_actor *actor;
     int pause_pct;                       /* after each delete transaction, pause for this
                                             percentage of its duration (ingest and queries get
                                             the disk and the writer lock meanwhile); 0: none */
     long crash_after;                    /* testing: SIGKILL after this many delete transactions */
+    int per_event;                       /* testing: select and delete event by event even for a
+                                            purge by time alone (the week-wise path's reference) */
     volatile sig_atomic_t *stop;         /* when set: stop after the current batch */
     void (*progress)(void *ctx, const ipl_purge_report *r);
     void *progress_ctx;

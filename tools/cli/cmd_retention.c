@@ -221,8 +221,9 @@ static void report_json(const ipl_purge_report *r, const ipl_policy *pol)
         printf(",\"digest\":\"%s\",\"chain_before\":\"%s\",\"chain_after\":\"%s\",\"event_seq\":%llu,"
                "\"batches\":%llu", r->digest, r->chain_before, r->chain_after,
                (unsigned long long)r->event_seq, (unsigned long long)r->batches);
-    printf(",\"seconds\":%.3f,\"select_seconds\":%.3f,\"delete_seconds\":%.3f,\"reseal_seconds\":%.3f}\n",
-           r->seconds, r->select_seconds, r->delete_seconds, r->reseal_seconds);
+    printf(",\"seconds\":%.3f,\"select_seconds\":%.3f,\"delete_seconds\":%.3f,\"reseal_seconds\":%.3f,"
+           "\"max_txn_seconds\":%.3f}\n", r->seconds, r->select_seconds, r->delete_seconds,
+           r->reseal_seconds, r->max_txn_seconds);
 }
 
 static void report_text(const ipl_purge_report *r, const ipl_policy *pol, int64_t now)
@@ -326,8 +327,8 @@ static int run_purge(const char *cmd, const ipl_args *a, const char *criteria, c
     if (ipl_arg(a, "batch")) {
         char *e;
         long n = strtol(ipl_arg(a, "batch"), &e, 10);
-        if (*e || n < 1 || n > IPL_PURGE_BATCH_MAX)
-            return cli_fail(cmd, 2, "--batch: a number from 1 to %d", IPL_PURGE_BATCH_MAX);
+        if (*e || n < 1 || n > IPL_PURGE_SPAN_MAX)
+            return cli_fail(cmd, 2, "--batch: a number from 1 to %d", IPL_PURGE_SPAN_MAX);
         o.batch = (size_t)n;
         o.fixed_batch = 1;
     }
@@ -470,7 +471,7 @@ static int run_purge(const char *cmd, const ipl_args *a, const char *criteria, c
     {"dry-run", 0, "show what would go (per kind, source, hold), change nothing", NULL, {0}, 0}, \
     {"yes", 0, "do not ask (required when standard input is not a terminal)", NULL, {0}, 0},   \
     {"reason", 1, "R  recorded in the retention.purge event", NULL, {0}, 0},                   \
-    {"batch", 1, "N  events per delete transaction (default: adapts to ~100 ms)", NULL, {0}, 0}, \
+    {"batch", 1, "N  events per delete transaction (default: adapts to ~100 ms; by time alone: a week, cut into equal parts of at most 1000000)", NULL, {0}, 0}, \
     {"pause", 1, "PCT  after each delete transaction pause PCT% of its time (default 0)", NULL, {0}, 0}, \
     {"format", 1, "FMT  text (default) or json", NULL, {0}, 0},                                \
     {"quiet", 0, "no progress and no report", NULL, {0}, 0},                                   \
