@@ -109,8 +109,65 @@ void ipl_store_close(ipl_store *st)
     if (st->env)
         mdb_env_close(st->env);
     ipl_dcache_release(&st->dcache);
+    pthread_mutex_destroy(&st->wlock);
+    pthread_mutex_destroy(&st->gate_mu);
+    pthread_cond_destroy(&st->gate_cv);
     free(st->dir);
     free(st);
+}
+
+/* ---- the map gate (store_int.h) ---- */
+static _Thread_local unsigned gate_mine;
+
+unsigned ipl_store_thread_txns(void) { return gate_mine; }
+
+void ipl_gate_enter(ipl_store *st)
+{
+    pthread_mutex_lock(&st->gate_mu);
+    while (st->gate_growing && !gate_mine)  /* a thread holding one never waits (the grower waits for it) */
+        pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    st->gate_users++;
+    gate_mine++;
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+void ipl_gate_leave(ipl_store *st)
+{
+    pthread_mutex_lock(&st->gate_mu);
+    st->gate_users--;
+    gate_mine--;
+    if (st->gate_growing)
+        pthread_cond_broadcast(&st->gate_cv);
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+int ipl_gate_resize(ipl_store *st, size_t size)
+{
+    int rc;
+    pthread_mutex_lock(&st->gate_mu);
+    if (st->gate_growing) {
+        /* another thread grows the map: it waits for this thread's transactions, so only a
+         * thread without any may wait for it (and then retries with the new size) */
+        if (gate_mine) {
+            pthread_mutex_unlock(&st->gate_mu);
+            return EBUSY;
+        }
+        while (st->gate_growing)
+            pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    }
+    st->gate_growing = 1;
+    while (st->gate_users > gate_mine)
+        pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    rc = mdb_env_set_mapsize(st->env, size);
+    if (rc == 0) {
+        MDB_envinfo ei;
+        if (mdb_env_info(st->env, &ei) == 0 && ei.me_mapsize > st->map_size)
+            st->map_size = ei.me_mapsize;
+    }
+    st->gate_growing = 0;
+    pthread_cond_broadcast(&st->gate_cv);
+    pthread_mutex_unlock(&st->gate_mu);
+    return rc;
 }
 
 static int meta_get(MDB_txn *txn, ipl_store *st, const char *key, MDB_val *v)
@@ -208,6 +265,11 @@ int ipl_store_open(ipl_store **out, const char *dir, unsigned flags, ipl_diag *d
     int err = IPL_OK, rc;
     *out = NULL;
     ipl_store *st = calloc(1, sizeof *st);
+    if (st) {
+        pthread_mutex_init(&st->wlock, NULL);
+        pthread_mutex_init(&st->gate_mu, NULL);
+        pthread_cond_init(&st->gate_cv, NULL);
+    }
     if (!st || !(st->dir = strdup(dir))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "cannot open store '%s': out of memory", dir);
         goto out;
@@ -784,15 +846,12 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     int err = IPL_OK, rc;
     MDB_cursor *cur = NULL;
     *mdb_rc = 0;
+    ipl_gate_enter(st);
     rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
     if (rc == MDB_MAP_RESIZED) {
         /* another process (a purge, a second ingest) grew the map: adopt its size */
-        MDB_envinfo ei;
-        if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0) {
-            if (mdb_env_info(st->env, &ei) == 0 && ei.me_mapsize > st->map_size)
-                st->map_size = ei.me_mapsize;
+        if ((rc = ipl_gate_resize(st, 0)) == 0)
             rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
-        }
     }
     if (rc) {
         *mdb_rc = rc;
@@ -1019,6 +1078,7 @@ out:
         mdb_cursor_close(cur);
     if (w.txn)
         mdb_txn_abort(w.txn);
+    ipl_gate_leave(st);
     return err;
 }
 
@@ -1029,21 +1089,27 @@ int ipl_store_commit(ipl_store *st, ipl_batch *b, ipl_commit_info *info, ipl_dia
         info = &tmp;
     if (st->flags & IPL_STORE_RDONLY)
         return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
+    int err = IPL_OK;
+    pthread_mutex_lock(&st->wlock);
     for (int attempt = 0; attempt < 40; attempt++) {
         int mdb_rc;
-        int err = commit_once(st, b, info, &mdb_rc, d);
-        if (err == IPL_OK)
-            return IPL_OK;
+        if ((err = commit_once(st, b, info, &mdb_rc, d)) == IPL_OK)
+            goto out;
         ipl_dcache_clear(&st->dcache); /* ids handed out in the aborted transaction are void */
         if (mdb_rc != MDB_MAP_FULL)
-            return err;
+            goto out;
         size_t step = st->map_size < MAX_MAP_STEP ? st->map_size : MAX_MAP_STEP;
-        int rc = mdb_env_set_mapsize(st->env, st->map_size + step);
-        if (rc)
-            return ipl_store_mdb_err(d, rc, "grow the map", st->dir);
-        st->map_size += step;
+        int rc = ipl_gate_resize(st, st->map_size + step);
+        if (rc) {
+            err = ipl_store_mdb_err(d, rc, "grow the map", st->dir);
+            goto out;
+        }
+        ipl_diag_clear(d);
     }
-    return ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+    err = ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+out:
+    pthread_mutex_unlock(&st->wlock);
+    return err;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1055,12 +1121,12 @@ int ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d)
     if (!t)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
     t->st = st;
+    ipl_gate_enter(st);
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
-        mdb_env_set_mapsize(st->env, 0);
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0)) == 0) /* another process grew the map */
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
-    }
     if (rc) {
+        ipl_gate_leave(st);
         free(t);
         return ipl_store_mdb_err(d, rc, "begin a read", st->dir);
     }
@@ -1072,8 +1138,10 @@ void ipl_rtxn_end(ipl_rtxn *t)
 {
     if (!t)
         return;
-    if (t->txn)
+    if (t->txn) {
         mdb_txn_abort(t->txn);
+        ipl_gate_leave(t->st);
+    }
     free(t);
 }
 
@@ -1082,10 +1150,8 @@ int ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d)
     memset(t->wk_state, 0, sizeof t->wk_state);
     mdb_txn_reset(t->txn);
     int rc = mdb_txn_renew(t->txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(t->st->env, 0);
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(t->st, 0)) == 0)
         rc = mdb_txn_renew(t->txn);
-    }
     return rc ? ipl_store_mdb_err(d, rc, "renew a read", t->st->dir) : IPL_OK;
 }
 

@@ -120,6 +120,10 @@ void ipl_store_release_map(ipl_store *st);
 
 /* ---- reading ---- */
 int  ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d);
+/* Transactions (read or write, any store) the calling thread has open. A thread that waits for
+ * another thread's commit must hold none: that commit may be waiting for them to end before it
+ * grows the map (store_int.h, the map gate). */
+unsigned ipl_store_thread_txns(void);
 void ipl_rtxn_end(ipl_rtxn *t);
 /* Releases and re-acquires the snapshot (long scans call this every so often). */
 int  ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d);

@@ -4,17 +4,28 @@
  *   HTTP request -> limits (URI, headers, body, connections, time) -> route -> bearer token ->
  *   permission (403 names it; the denial is recorded as an auth.fail event) -> handler
  *
- *   syslog datagram / TCP frame ─┐
- *   file follow (timer)          ├─> the one pending batch ──(commit_ms / batch_events)──> store
- *   API writes (commit at once) ─┘                                      │
- *                                           tail clients <── pump ──────┘ (and a 10 ms poll for
- *                                                                          other writers)
- * One writer: everything above runs on the loop thread. Handlers are short: a read transaction
- * per request, results streamed through ipl_api_write (bounded by limits.response_bytes); tail
- * clients are paused when their output queue passes limits.stream_buffer and dropped after
- * limits.stalled_seconds without progress.
+ *   syslog datagram / TCP frame ─┐     loop thread            │ writer thread
+ *   API writes, denials, config ─┴─> pending batch ──submit──> job batch ──> ipl_store_commit
+ *                                        ^  (commit_ms / batch_events)        │
+ *                                        └───── the cleared batch comes back ─┤ pipe byte
+ *   tail clients <── pump <── collect (counters, commit ring) <───────────────┘
+ *
+ * Two threads. The loop thread runs libevent: HTTP, syslog parsing, the tail, follow. The writer
+ * thread only commits: the loop fills one batch while the writer commits the other (the syslog
+ * streams' positions go into the batch they belong to when it is handed over). The hand-over is
+ * under w.mu; the writer touches nothing else of the server but its result slot (w.*, under
+ * w.mu), and it wakes the loop through a pipe. When the writer is busy and the pending batch is
+ * full, syslog TCP connections stop being read (the kernel and the sender hold the rest) and UDP
+ * datagrams beyond 4 x batch_events are dropped and counted. A synchronous flush (API writes,
+ * follow, retention, shutdown) waits for the writer to be idle twice (before and after handing
+ * over the batch); the loop never waits for the writer while it holds a read transaction (the
+ * writer may be waiting for it to grow the map: store_int.h, the map gate). Handlers are short:
+ * a read transaction per request, results streamed through ipl_api_write (bounded by
+ * limits.response_bytes); tail clients are paused when their output queue passes
+ * limits.stream_buffer and dropped after limits.stalled_seconds without progress.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +109,32 @@ typedef struct tail_client {
 
 typedef struct conn { struct evhttp_connection *evcon; } conn;
 
+typedef struct tcp_conn {       /* a syslog TCP connection */
+    struct ipl_server *s;
+    struct bufferevent *bev;
+    int eof;                     /* the sender closed: close once its buffered frames are read */
+} tcp_conn;
+
+/* The writer thread's side: everything here is under mu, except thr and the pipe's fds. */
+typedef struct writer {
+    pthread_t thr;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t work, idle;
+    ipl_batch *job;              /* being committed by the writer; NULL when idle */
+    ipl_batch *spare;            /* the cleared batch, for the loop to fill next (job == NULL) */
+    int64_t job_since;           /* monotonic µs of the job's oldest item */
+    int quit;
+    /* the result of the last job, until collect() takes it */
+    int done, err;
+    char msg[IPL_DIAG_MAX];
+    size_t events;
+    ipl_commit_info info;
+    int64_t at, since;           /* commit end, oldest item (monotonic µs) */
+    int pipe[2];                 /* the writer writes a byte after each job; the loop reads */
+    struct event *ev;
+} writer;
+
 typedef struct sl_stream {       /* per syslog transport */
     const char *name;            /* "syslog:udp" */
     ipl_source_pos pos;
@@ -120,6 +157,10 @@ struct ipl_server {
     evutil_socket_t udp_fd;
     struct evconnlistener *tcp_l;
     size_t tcp_conns;
+    tcp_conn **tcp;              /* limits.connections slots */
+    int paused, draining;        /* syslog TCP not read: the pending batch is full */
+    uint64_t pauses, udp_dropped;
+    writer w;
     tail_client *tails;
     size_t ntails;
     conn *conns;
@@ -240,36 +281,180 @@ static char *event_json(const ipl_event *ev)
     return out;
 }
 
-/* ---- the write queue ---- */
+/* ---- the write queue: the pending batch (loop) and the writer thread ---- */
 static void tail_pump(ipl_server *s);
+static void flush(ipl_server *s);
+static void inputs_resume(ipl_server *s);
 
-static void flush(ipl_server *s)
+static void *writer_main(void *arg)
 {
-    if (!s->pending_dirty)
+    ipl_server *s = arg;
+    writer *w = &s->w;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->job && !w->quit)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (!w->job)
+            break;                           /* quit, and nothing handed over */
+        ipl_batch *b = w->job;
+        int64_t since = w->job_since;
+        pthread_mutex_unlock(&w->mu);
+        ipl_commit_info info;
+        ipl_diag d = {0};
+        size_t n = ipl_batch_events(b);
+        memset(&info, 0, sizeof info);
+        int err = ipl_store_commit(s->st, b, &info, &d);
+        int64_t at = mono_us();
+        ipl_batch_clear(b);
+        pthread_mutex_lock(&w->mu);
+        w->done = 1;
+        w->err = err;
+        snprintf(w->msg, sizeof w->msg, "%s", err ? (d.msg[0] ? d.msg : ipl_strerror(err)) : "");
+        w->events = n;
+        w->info = info;
+        w->at = at;
+        w->since = since;
+        w->spare = b;
+        w->job = NULL;
+        pthread_cond_broadcast(&w->idle);
+        pthread_mutex_unlock(&w->mu);
+        char one = 1;
+        if (write(w->pipe[1], &one, 1) < 0) {
+            /* a full pipe already holds a wake-up */
+        }
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static int writer_busy(ipl_server *s)
+{
+    pthread_mutex_lock(&s->w.mu);
+    int busy = s->w.job != NULL;
+    pthread_mutex_unlock(&s->w.mu);
+    return busy;
+}
+
+/* Loop: waits until the writer has no job (it may be committing: never call this while holding
+ * a read transaction, the writer may be waiting for it to grow the map). */
+static void writer_wait(ipl_server *s)
+{
+    if (ipl_store_thread_txns())
+        logf_(s, "bug: waiting for the writer with %u transactions open", ipl_store_thread_txns());
+    pthread_mutex_lock(&s->w.mu);
+    while (s->w.job)
+        pthread_cond_wait(&s->w.idle, &s->w.mu);
+    pthread_mutex_unlock(&s->w.mu);
+}
+
+/* Loop: takes the writer's last result into the server's counters and the commit ring. */
+static void collect(ipl_server *s)
+{
+    writer *w = &s->w;
+    pthread_mutex_lock(&w->mu);
+    int done = w->done, err = w->err;
+    char msg[IPL_DIAG_MAX];
+    size_t n = w->events;
+    ipl_commit_info info = w->info;
+    int64_t at = w->at, since = w->since;
+    memcpy(msg, w->msg, sizeof msg);
+    w->done = 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!done)
         return;
-    for (int i = 0; i < 2; i++)
+    if (err) {
+        s->commit_failures++;
+        logf_(s, "commit failed, batch of %zu events dropped: %s", n, msg);
+        return;
+    }
+    s->commits++;
+    s->lag = (double)(at - since) / 1e6;
+    if (info.last_seq) {
+        size_t k = s->ring_pos++ % COMMIT_RING;
+        s->ring[k].first = info.first_seq;
+        s->ring[k].last = info.last_seq;
+        s->ring[k].at = at;
+    }
+}
+
+/* Loop: hands the pending batch to the writer; 0 when the writer is still busy. */
+static int submit(ipl_server *s)
+{
+    writer *w = &s->w;
+    if (!s->pending_dirty)
+        return 1;
+    if (writer_busy(s))
+        return 0;
+    collect(s);
+    for (int i = 0; i < 2; i++)          /* the positions go with the batch they belong to */
         if (s->sl[i].pos.line) {
             s->sl[i].pos.updated = now_us(s);
             ipl_batch_set_source(s->pending, s->sl[i].name, &s->sl[i].pos, NULL);
         }
-    ipl_commit_info info;
-    ipl_diag d = {0};
-    int err = ipl_store_commit(s->st, s->pending, &info, &d);
-    if (err) {
-        s->commit_failures++;
-        logf_(s, "commit failed, batch of %zu events dropped: %s", ipl_batch_events(s->pending), d.msg);
-    } else {
-        s->commits++;
-        s->lag = (double)(mono_us() - s->pending_since) / 1e6;
-        if (info.last_seq) {
-            size_t k = s->ring_pos++ % COMMIT_RING;
-            s->ring[k].first = info.first_seq;
-            s->ring[k].last = info.last_seq;
-            s->ring[k].at = mono_us();
-        }
-    }
-    ipl_batch_clear(s->pending);
+    pthread_mutex_lock(&w->mu);
+    w->job = s->pending;
+    w->job_since = s->pending_since;
+    s->pending = w->spare;
+    w->spare = NULL;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
     s->pending_dirty = 0;
+    return 1;
+}
+
+static int pending_full(const ipl_server *s)
+{
+    return ipl_batch_events(s->pending) >= s->conf.batch_events;
+}
+
+static void inputs_pause(ipl_server *s)
+{
+    if (s->paused)
+        return;
+    s->paused = 1;
+    s->pauses++;
+    for (size_t i = 0; i < s->tcp_conns; i++)
+        bufferevent_disable(s->tcp[i]->bev, EV_READ);
+}
+
+/* Loop, asynchronous: the batch goes to the writer if it is idle; when it is busy and the batch
+ * is full, the syslog TCP inputs pause until it is done (on_writer_done). */
+static void flush_async(ipl_server *s)
+{
+    if (s->draining) {
+        flush(s);
+        return;
+    }
+    if (!submit(s) && pending_full(s))
+        inputs_pause(s);
+}
+
+/* Loop, synchronous: everything pending is committed when it returns (API writes answer
+ * "stored"; follow and retention commit after it through their own code). */
+static void flush(ipl_server *s)
+{
+    if (s->pending_dirty) {
+        writer_wait(s);
+        submit(s);
+    }
+    writer_wait(s);
+    collect(s);
+    inputs_resume(s);
+    tail_pump(s);
+}
+
+static void on_writer_done(evutil_socket_t fd, short what, void *arg)
+{
+    ipl_server *s = arg;
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    collect(s);
+    if (s->pending_dirty && (pending_full(s) || s->paused ||
+                             mono_us() - s->pending_since >= (int64_t)s->conf.commit_ms * 1000))
+        submit(s);
+    inputs_resume(s);
     tail_pump(s);
 }
 
@@ -280,7 +465,7 @@ static void mark_pending(ipl_server *s)
     s->pending_dirty = 1;
 }
 
-static void on_commit_timer(evutil_socket_t fd, short what, void *arg) { flush(arg); }
+static void on_commit_timer(evutil_socket_t fd, short what, void *arg) { flush_async(arg); }
 
 /* ---- tail ---- */
 static void tail_remove(ipl_server *s, tail_client *c)
@@ -1133,6 +1318,11 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                            "# TYPE ipledger_http_rejected_connections_total counter\nipledger_http_rejected_connections_total %llu\n"
                            "# TYPE ipledger_http_connections gauge\nipledger_http_connections %zu\n"
                            "# TYPE ipledger_syslog_bad_frames_total counter\nipledger_syslog_bad_frames_total %llu\n"
+                           "# HELP ipledger_syslog_udp_dropped_total Datagrams dropped while the writer was behind.\n"
+                           "# TYPE ipledger_syslog_udp_dropped_total counter\nipledger_syslog_udp_dropped_total %llu\n"
+                           "# HELP ipledger_ingest_pauses_total Times syslog TCP reading paused for the writer.\n"
+                           "# TYPE ipledger_ingest_pauses_total counter\nipledger_ingest_pauses_total %llu\n"
+                           "# TYPE ipledger_pending_events gauge\nipledger_pending_events %zu\n"
                            "# TYPE ipledger_tail_clients gauge\nipledger_tail_clients %zu\n"
                            "# TYPE ipledger_tail_dropped_total counter\nipledger_tail_dropped_total %llu\n"
                            "# HELP ipledger_denials_unrecorded_total Denials counted on a later auth.fail event instead of one each.\n"
@@ -1140,7 +1330,8 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                         s->lag, (unsigned long long)s->commits, (unsigned long long)s->commit_failures,
                         (unsigned long long)s->denied, (unsigned long long)s->unauthenticated,
                         (unsigned long long)s->rejected_conns, s->nconns,
-                        (unsigned long long)s->syslog_frames_bad, s->ntails,
+                        (unsigned long long)s->syslog_frames_bad, (unsigned long long)s->udp_dropped,
+                        (unsigned long long)s->pauses, ipl_batch_events(s->pending), s->ntails,
                         (unsigned long long)s->dropped_clients, (unsigned long long)s->denials_suppressed);
     evbuffer_add_printf(b, "# HELP ipledger_http_request_duration_seconds Handler time by route.\n"
                            "# TYPE ipledger_http_request_duration_seconds histogram\n");
@@ -1452,8 +1643,8 @@ static void syslog_message(ipl_server *s, int which, const char *msg, size_t len
     src_count *sc = src_get(s, ss->name);
     sc->events += ev;
     sc->quarantined += q;
-    if (ipl_batch_events(s->pending) >= s->conf.batch_events)
-        flush(s);
+    if (pending_full(s))
+        flush_async(s);
 }
 
 static void on_udp(evutil_socket_t fd, short what, void *arg)
@@ -1468,21 +1659,35 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
             s->syslog_frames_bad++;
             continue;
         }
+        /* UDP cannot push back: beyond 4 batches waiting for the writer, datagrams are dropped
+         * (counted: ipledger_syslog_udp_dropped_total) */
+        if (s->paused && ipl_batch_events(s->pending) >= 4 * s->conf.batch_events) {
+            s->udp_dropped++;
+            continue;
+        }
         syslog_message(s, 0, buf, (size_t)n);
     }
 }
 
-static void tcp_close(ipl_server *s, struct bufferevent *bev)
+static void tcp_close(tcp_conn *c)
 {
-    bufferevent_free(bev);
-    s->tcp_conns--;
+    ipl_server *s = c->s;
+    for (size_t i = 0; i < s->tcp_conns; i++)
+        if (s->tcp[i] == c) {
+            s->tcp[i] = s->tcp[--s->tcp_conns];
+            break;
+        }
+    bufferevent_free(c->bev);
+    free(c);
 }
 
-static void on_tcp_read(struct bufferevent *bev, void *arg)
+/* Reads the connection's buffered frames until none is complete or the inputs pause; after the
+ * sender's EOF, the last frame (no LF) too, and closes. 1 when the connection was closed. */
+static int tcp_drain(tcp_conn *c)
 {
-    ipl_server *s = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    for (;;) {
+    ipl_server *s = c->s;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (!s->paused) {
         size_t len = evbuffer_get_length(in);
         if (!len)
             break;
@@ -1490,30 +1695,59 @@ static void on_tcp_read(struct bufferevent *bev, void *arg)
         const char *msg;
         size_t mlen, used;
         int rc = ipl_syslog_frame(data, len, s->conf.limits.syslog_message, &msg, &mlen, &used);
-        if (rc == IPL_ENOTFOUND)
+        if (rc == IPL_ENOTFOUND) {
+            if (c->eof) {
+                if (len <= s->conf.limits.syslog_message)
+                    syslog_message(s, 1, data, len);  /* last frame, no LF */
+                evbuffer_drain(in, len);
+            }
             break;
+        }
         if (rc) {
             s->syslog_frames_bad++;
             logf_(s, "syslog tcp: %s frame, connection dropped", rc == IPL_ELIMIT ? "oversized" : "malformed");
-            tcp_close(s, bev);
-            return;
+            tcp_close(c);
+            return 1;
         }
         if (mlen)
             syslog_message(s, 1, msg, mlen);
         evbuffer_drain(in, used);
     }
+    if (c->eof && !s->paused && !evbuffer_get_length(in)) {
+        tcp_close(c);
+        return 1;
+    }
+    return 0;
 }
+
+static void on_tcp_read(struct bufferevent *bev, void *arg) { tcp_drain(arg); }
 
 static void on_tcp_event(struct bufferevent *bev, short what, void *arg)
 {
-    ipl_server *s = arg;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        struct evbuffer *in = bufferevent_get_input(bev);
-        size_t len = evbuffer_get_length(in);
-        if ((what & BEV_EVENT_EOF) && len && len <= s->conf.limits.syslog_message)
-            syslog_message(s, 1, (const char *)evbuffer_pullup(in, -1), len);  /* last frame, no LF */
-        tcp_close(s, bev);
+    tcp_conn *c = arg;
+    if (what & BEV_EVENT_EOF) {
+        c->eof = 1;
+        tcp_drain(c);        /* closes now, or when the inputs resume */
+    } else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        tcp_close(c);
     }
+}
+
+/* The writer caught up (or a synchronous flush emptied the batch): read the TCP inputs again,
+ * first what they have buffered. */
+static void inputs_resume(ipl_server *s)
+{
+    if (!s->paused || pending_full(s))
+        return;
+    s->paused = 0;
+    for (size_t i = s->tcp_conns; i-- > 0 && !s->paused;) {
+        tcp_conn *c = s->tcp[i];
+        if (!tcp_drain(c) && !c->eof)
+            bufferevent_enable(c->bev, EV_READ);
+    }
+    if (s->paused)            /* full again: keep every connection off (some were re-enabled) */
+        for (size_t i = 0; i < s->tcp_conns; i++)
+            bufferevent_disable(s->tcp[i]->bev, EV_READ);
 }
 
 static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -1525,17 +1759,22 @@ static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
         evutil_closesocket(fd);
         return;
     }
-    struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    tcp_conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
+        free(c);
         evutil_closesocket(fd);
         return;
     }
-    s->tcp_conns++;
+    c->s = s;
+    c->bev = bev;
+    s->tcp[s->tcp_conns++] = c;
     bufferevent_setwatermark(bev, EV_READ, 0, s->conf.limits.syslog_message + 16);
-    bufferevent_setcb(bev, on_tcp_read, NULL, on_tcp_event, s);
+    bufferevent_setcb(bev, on_tcp_read, NULL, on_tcp_event, c);
     struct timeval tv = {3600, 0};
     bufferevent_set_timeouts(bev, &tv, NULL);
-    bufferevent_enable(bev, EV_READ);
+    if (!s->paused)
+        bufferevent_enable(bev, EV_READ);
 }
 
 static int parse_sockaddr(const char *hp, struct sockaddr_storage *ss, int *sslen, ipl_diag *d)
@@ -1678,6 +1917,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 void ipl_server_stop(ipl_server *s)
 {
     s->stopping = 1;
+    /* the frames syslog TCP connections hold in their buffers are read and committed too */
+    s->draining = 1;
+    flush(s);
+    for (size_t i = s->tcp_conns; i-- > 0;)
+        tcp_drain(s->tcp[i]);
     flush(s);
     event_base_loopexit(s->base, NULL);
 }
@@ -1737,8 +1981,13 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     s->sl[0].name = "syslog:udp";
     s->sl[1].name = "syslog:tcp";
     ipl_arena_init(&s->arena, (size_t)16 << 20);
+    s->w.pipe[0] = s->w.pipe[1] = -1;
+    pthread_mutex_init(&s->w.mu, NULL);
+    pthread_cond_init(&s->w.work, NULL);
+    pthread_cond_init(&s->w.idle, NULL);
     if (!(s->conns = calloc(s->conf.limits.connections + 1, sizeof *s->conns)) ||
-        !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) ||
+        !(s->tcp = calloc(s->conf.limits.connections + 1, sizeof *s->tcp)) ||
+        !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) || ipl_batch_new(&s->w.spare) ||
         !(s->base = event_base_new()) || !(s->http = evhttp_new(s->base))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         goto out;
@@ -1811,6 +2060,24 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
             goto out;
         }
     signal(SIGPIPE, SIG_IGN);
+    /* the writer thread, woken through a pipe; it takes no signals (the loop's evsignal does) */
+    if (pipe(s->w.pipe) || evutil_make_socket_nonblocking(s->w.pipe[0]) ||
+        evutil_make_socket_nonblocking(s->w.pipe[1]) ||
+        !(s->w.ev = event_new(s->base, s->w.pipe[0], EV_READ | EV_PERSIST, on_writer_done, s)) ||
+        event_add(s->w.ev, NULL)) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot make the writer's pipe: %s", strerror(errno));
+        goto out;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int prc = pthread_create(&s->w.thr, NULL, writer_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot start the writer thread: %s", strerror(prc));
+        goto out;
+    }
+    s->w.started = 1;
 out:
     if (err)
         ipl_server_free(s);
@@ -1835,12 +2102,35 @@ int ipl_server_run(ipl_server *s, ipl_diag *d)
     return IPL_OK;
 }
 
+/* Commits what was handed over and ends the writer thread (joined). */
+static void writer_stop(ipl_server *s)
+{
+    if (!s->w.started)
+        return;
+    pthread_mutex_lock(&s->w.mu);
+    s->w.quit = 1;
+    pthread_cond_signal(&s->w.work);
+    pthread_mutex_unlock(&s->w.mu);
+    pthread_join(s->w.thr, NULL);
+    s->w.started = 0;
+}
+
 void ipl_server_free(ipl_server *s)
 {
     if (!s)
         return;
+    writer_stop(s);
+    if (s->pending_dirty)
+        logf_(s, "stopping with %zu events not committed", ipl_batch_events(s->pending));
     while (s->tails)
         tail_remove(s, s->tails);
+    while (s->tcp_conns)
+        tcp_close(s->tcp[0]);
+    if (s->w.ev)
+        event_free(s->w.ev);
+    for (int i = 0; i < 2; i++)
+        if (s->w.pipe[i] >= 0)
+            close(s->w.pipe[i]);
     if (s->http)
         evhttp_free(s->http);
     if (s->tcp_l)
@@ -1869,7 +2159,13 @@ void ipl_server_free(ipl_server *s)
         ipl_tz_free(s->follow_tz[i]);
     ipl_tz_free(s->sl_tz);
     ipl_batch_free(s->pending);
+    ipl_batch_free(s->w.spare);
+    ipl_batch_free(s->w.job);
+    pthread_mutex_destroy(&s->w.mu);
+    pthread_cond_destroy(&s->w.work);
+    pthread_cond_destroy(&s->w.idle);
     ipl_arena_release(&s->arena);
+    free(s->tcp);
     free(s->map);
     free(s->conns);
 #ifdef IPL_HAVE_TLS
