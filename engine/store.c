@@ -1160,7 +1160,42 @@ uint64_t ipl_store_last_seq(ipl_rtxn *t)
     return last_key_u64(t->txn, t->st->dbi[DB_EVENTS]);
 }
 
-int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
+/* ---- the readers' string cache (store.h) ----
+ * Direct-mapped by id. A string handed out for the event being decoded must stay put until that
+ * event is done, so a miss never evicts a slot used by the same call (use == the call's number). */
+#define SC_SLOTS 4096
+#define SC_STR   56
+struct ipl_strcache {
+    uint64_t call;
+    struct scslot { uint32_t id; uint64_t use; char s[SC_STR]; } slot[SC_SLOTS];
+};
+
+int ipl_strcache_new(ipl_strcache **out)
+{
+    return (*out = calloc(1, sizeof **out)) ? IPL_OK : IPL_ENOMEM;
+}
+
+void ipl_strcache_free(ipl_strcache *c) { free(c); }
+
+static const char *dstr(ipl_rtxn *t, ipl_strcache *c, uint32_t id)
+{
+    if (!c || !id)
+        return ipl_dict_str(t, id);
+    struct scslot *sl = &c->slot[id % SC_SLOTS];
+    if (sl->id == id) {
+        sl->use = c->call;
+        return sl->s;
+    }
+    const char *s = ipl_dict_str(t, id);
+    size_t n = s ? strlen(s) : 0;
+    if (s && n < SC_STR && sl->use != c->call) {
+        memcpy(sl->s, s, n + 1);
+        sl->id = id;
+    }
+    return s;       /* the map's copy: valid until the transaction ends */
+}
+
+static int store_get(ipl_rtxn *t, ipl_strcache *sc, uint64_t seq, ipl_event *ev, ipl_diag *d)
 {
     uint8_t kb[8];
     ipl_be64(kb, seq);
@@ -1174,24 +1209,26 @@ int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
     if (ipl_record_decode(v.mv_data, v.mv_size, &r))
         return ipl_diag_set(d, IPL_ECORRUPT, "event %llu in store '%s' is corrupt",
                             (unsigned long long)seq, t->st->dir);
+    if (sc)
+        sc->call++;
     memset(ev, 0, sizeof *ev);
     ev->seq = seq;
     ev->ts = r.ts;
     ev->kind = r.kind;
     ev->has_ip = r.has_ip;
     memcpy(ev->ip, r.ip, 16);
-    ev->mac = ipl_dict_str(t, r.mac);
-    ev->duid = ipl_dict_str(t, r.duid);
-    ev->host = ipl_dict_str(t, r.host);
-    ev->user = ipl_dict_str(t, r.user);
-    ev->server = ipl_dict_str(t, r.server);
-    ev->source = ipl_dict_str(t, r.source);
+    ev->mac = dstr(t, sc, r.mac);
+    ev->duid = dstr(t, sc, r.duid);
+    ev->host = dstr(t, sc, r.host);
+    ev->user = dstr(t, sc, r.user);
+    ev->server = dstr(t, sc, r.server);
+    ev->source = dstr(t, sc, r.source);
     ev->line = r.line;
     ev->nattr = r.nattr;
     for (uint32_t i = 0; i < r.nattr; i++) {
         ev->attr[i].key = r.attr[i].key;
         if (r.attr[i].interned) {
-            const char *s = ipl_dict_str(t, r.attr[i].id);
+            const char *s = dstr(t, sc, r.attr[i].id);
             ev->attr[i].val = s ? s : "";
             ev->attr[i].len = s ? (uint32_t)strlen(s) : 0;
         } else {
@@ -1200,6 +1237,16 @@ int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
         }
     }
     return IPL_OK;
+}
+
+int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
+{
+    return store_get(t, NULL, seq, ev, d);
+}
+
+int ipl_store_get_cached(ipl_rtxn *t, ipl_strcache *c, uint64_t seq, ipl_event *ev, ipl_diag *d)
+{
+    return store_get(t, c, seq, ev, d);
 }
 
 static int get_source_rec(const MDB_val *v, ipl_source_pos *pos)

@@ -66,7 +66,8 @@
 #define NBUCKETS     12
 #define MAX_SOURCES  64
 #define COMMIT_RING  128
-#define TAIL_BATCH   2000       /* events one client gets per pump */
+#define TAIL_SLICE_US 2000      /* loop time one client gets per pump; the rest in the next
+                                   slice, after the I/O that became ready meanwhile */
 #define CHUNK_BYTES  (64 * 1024)
 
 static const double buckets[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -130,7 +131,7 @@ typedef struct writer {
     char msg[IPL_DIAG_MAX];
     size_t events;
     ipl_commit_info info;
-    int64_t at, since;           /* commit end, oldest item (monotonic µs) */
+    int64_t at, since, took;     /* commit end, oldest item (monotonic µs), commit time (µs) */
     int pipe[2];                 /* the writer writes a byte after each job; the loop reads */
     struct event *ev;
 } writer;
@@ -154,12 +155,15 @@ struct ipl_server {
     int pending_dirty;
     int64_t pending_since;       /* monotonic µs of the oldest pending item */
     struct event *commit_ev, *tail_ev, *follow_ev, *sig[3], *udp_ev;
+    struct event *pump_ev;       /* the tail's next slice: a 0 s timer when a pump stopped short */
+    ipl_strcache *strcache;      /* the tail's dictionary strings */
     evutil_socket_t udp_fd;
     struct evconnlistener *tcp_l;
     size_t tcp_conns;
     tcp_conn **tcp;              /* limits.connections slots */
     int paused, draining;        /* syslog TCP not read: the pending batch is full */
     uint64_t pauses, udp_dropped;
+    double writer_busy;          /* seconds the writer spent committing */
     writer w;
     tail_client *tails;
     size_t ntails;
@@ -313,6 +317,35 @@ static void jw_str(jw *w, const char *s, size_t n)
     jw_put(w, "\"", 1);
 }
 
+/* ipl_time_format's text without snprintf: 2024-05-01T08:00:00Z, .ffffff when there are µs */
+static size_t time_text(int64_t us, char *b)
+{
+    ipl_civil c;
+    ipl_us_to_civil(us, &c);
+    if (c.year < 0 || c.year > 9999)
+        return ipl_time_format(us, b, IPL_TIME_BUF);
+    int v[6] = {c.year, c.mon, c.day, c.hour, c.min, c.sec};
+    static const char sep[6] = {'-', '-', 'T', ':', ':', 0};
+    size_t n = 0;
+    b[n++] = (char)('0' + v[0] / 1000);
+    b[n++] = (char)('0' + v[0] / 100 % 10);
+    b[n++] = (char)('0' + v[0] / 10 % 10);
+    b[n++] = (char)('0' + v[0] % 10);
+    for (int i = 1; i < 6; i++) {
+        b[n++] = sep[i - 1];
+        b[n++] = (char)('0' + v[i] / 10 % 10);
+        b[n++] = (char)('0' + v[i] % 10);
+    }
+    if (c.usec) {
+        b[n++] = '.';
+        for (int k = 100000; k; k /= 10)
+            b[n++] = (char)('0' + c.usec / k % 10);
+    }
+    b[n++] = 'Z';
+    b[n] = '\0';
+    return n;
+}
+
 static void jw_field(jw *w, const char *key, const char *val)
 {
     jw_lit(w, ",\"");
@@ -335,7 +368,7 @@ static void event_sse(struct evbuffer *out, uint64_t seq, const ipl_event *ev)
     jw_lit(&w, kind);
     jw_lit(&w, "\ndata: {\"seq\":");
     jw_u64(&w, ev->seq);
-    ipl_time_format(ev->ts, buf, sizeof buf);
+    time_text(ev->ts, buf);
     jw_field(&w, "ts", buf);
     jw_field(&w, "kind", kind);
     if (ev->has_ip) {
@@ -390,6 +423,7 @@ static void *writer_main(void *arg)
         ipl_diag d = {0};
         size_t n = ipl_batch_events(b);
         memset(&info, 0, sizeof info);
+        int64_t t0 = mono_us();
         int err = ipl_store_commit(s->st, b, &info, &d);
         int64_t at = mono_us();
         ipl_batch_clear(b);
@@ -401,6 +435,7 @@ static void *writer_main(void *arg)
         w->info = info;
         w->at = at;
         w->since = since;
+        w->took = at - t0;
         w->spare = b;
         w->job = NULL;
         pthread_cond_broadcast(&w->idle);
@@ -445,6 +480,7 @@ static void collect(ipl_server *s)
     size_t n = w->events;
     ipl_commit_info info = w->info;
     int64_t at = w->at, since = w->since;
+    s->writer_busy += (double)w->took / 1e6;
     memcpy(msg, w->msg, sizeof msg);
     w->done = 0;
     pthread_mutex_unlock(&w->mu);
@@ -582,26 +618,32 @@ static int64_t commit_time(ipl_server *s, uint64_t seq)
     return 0;
 }
 
-static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, int64_t mono)
+/* 1 when the client's slice ended with more to come (its next slice) */
+static int tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, int64_t mono)
 {
     struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
     size_t queued = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
     if (queued > s->conf.limits.stream_buffer) {
         if (!c->stalled_since)
             c->stalled_since = mono;
-        return;
+        return 0;
     }
     c->stalled_since = 0;
     struct evbuffer *out = evbuffer_new();
     if (!out)
-        return;
+        return 0;
     int n = 0;
     ipl_evcur *ec = NULL;
     if (c->filter && ipl_evcur_open(t, &ec, NULL) != IPL_OK) {
         evbuffer_free(out);
-        return;
+        return 0;
     }
-    while (c->last < last && n < TAIL_BATCH && evbuffer_get_length(out) < s->conf.limits.stream_buffer) {
+    int more = 0;
+    for (unsigned scanned = 1; c->last < last && evbuffer_get_length(out) < s->conf.limits.stream_buffer; scanned++) {
+        if ((scanned & 63) == 0 && mono_us() - mono > TAIL_SLICE_US) {
+            more = 1;
+            break;
+        }
         uint64_t seq = ++c->last;
         ipl_event ev;
         if (c->filter) {            /* the query's test on the raw record first */
@@ -617,7 +659,7 @@ static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last,
             if (!m)
                 continue;
         }
-        if (ipl_store_get(t, seq, &ev, NULL) != IPL_OK)
+        if (ipl_store_get_cached(t, s->strcache, seq, &ev, NULL) != IPL_OK)
             continue;
         if (!c->kinds[ev.kind & 0xff])
             continue;
@@ -637,6 +679,7 @@ static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last,
         c->last_write = mono;
     }
     evbuffer_free(out);
+    return more;
 }
 
 static void tail_pump(ipl_server *s)
@@ -648,6 +691,7 @@ static void tail_pump(ipl_server *s)
         return;
     uint64_t last = ipl_store_last_seq(t);
     int64_t mono = mono_us();
+    int more = 0;
     for (tail_client *c = s->tails, *next; c; c = next) {
         next = c->next;
         if (c->stalled_since && mono - c->stalled_since > (int64_t)s->conf.limits.stalled_seconds * 1000000) {
@@ -659,9 +703,13 @@ static void tail_pump(ipl_server *s)
             continue;
         }
         if (c->last < last || mono - c->last_write > 15 * 1000000 || c->stalled_since)
-            tail_send(s, c, t, last, mono);
+            more |= tail_send(s, c, t, last, mono);
     }
     ipl_rtxn_end(t);
+    /* the rest in the next slice, once the loop served what is ready meanwhile (HTTP, syslog) */
+    static const struct timeval now0 = {0, 0};   /* a timer runs after the next I/O poll */
+    if (more && s->pump_ev && !evtimer_pending(s->pump_ev, NULL))
+        evtimer_add(s->pump_ev, &now0);
 }
 
 static void on_tail_timer(evutil_socket_t fd, short what, void *arg) { tail_pump(arg); }
@@ -1410,6 +1458,8 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                            "# HELP ipledger_ingest_pauses_total Times syslog TCP reading paused for the writer.\n"
                            "# TYPE ipledger_ingest_pauses_total counter\nipledger_ingest_pauses_total %llu\n"
                            "# TYPE ipledger_pending_events gauge\nipledger_pending_events %zu\n"
+                           "# HELP ipledger_writer_busy_seconds_total Time the writer thread spent in commits.\n"
+                           "# TYPE ipledger_writer_busy_seconds_total counter\nipledger_writer_busy_seconds_total %.6f\n"
                            "# TYPE ipledger_tail_clients gauge\nipledger_tail_clients %zu\n"
                            "# TYPE ipledger_tail_dropped_total counter\nipledger_tail_dropped_total %llu\n"
                            "# HELP ipledger_denials_unrecorded_total Denials counted on a later auth.fail event instead of one each.\n"
@@ -1418,7 +1468,7 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                         (unsigned long long)s->denied, (unsigned long long)s->unauthenticated,
                         (unsigned long long)s->rejected_conns, s->nconns,
                         (unsigned long long)s->syslog_frames_bad, (unsigned long long)s->udp_dropped,
-                        (unsigned long long)s->pauses, ipl_batch_events(s->pending), s->ntails,
+                        (unsigned long long)s->pauses, ipl_batch_events(s->pending), s->writer_busy, s->ntails,
                         (unsigned long long)s->dropped_clients, (unsigned long long)s->denials_suppressed);
     evbuffer_add_printf(b, "# HELP ipledger_http_request_duration_seconds Handler time by route.\n"
                            "# TYPE ipledger_http_request_duration_seconds histogram\n");
@@ -2075,6 +2125,7 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     if (!(s->conns = calloc(s->conf.limits.connections + 1, sizeof *s->conns)) ||
         !(s->tcp = calloc(s->conf.limits.connections + 1, sizeof *s->tcp)) ||
         !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) || ipl_batch_new(&s->w.spare) ||
+        ipl_strcache_new(&s->strcache) ||
         !(s->base = event_base_new()) || !(s->http = evhttp_new(s->base))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         goto out;
@@ -2130,7 +2181,8 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     struct timeval ftv = {s->conf.follow_ms / 1000, (s->conf.follow_ms % 1000) * 1000};
     s->commit_ev = event_new(s->base, -1, EV_PERSIST, on_commit_timer, s);
     s->tail_ev = event_new(s->base, -1, EV_PERSIST, on_tail_timer, s);
-    if (!s->commit_ev || !s->tail_ev || event_add(s->commit_ev, &ctv) || event_add(s->tail_ev, &ttv)) {
+    s->pump_ev = event_new(s->base, -1, 0, on_tail_timer, s);
+    if (!s->commit_ev || !s->tail_ev || !s->pump_ev || event_add(s->commit_ev, &ctv) || event_add(s->tail_ev, &ttv)) {
         err = ipl_diag_set(d, IPL_ENOMEM, "cannot arm timers");
         goto out;
     }
@@ -2230,6 +2282,8 @@ void ipl_server_free(ipl_server *s)
         event_free(s->commit_ev);
     if (s->tail_ev)
         event_free(s->tail_ev);
+    if (s->pump_ev)
+        event_free(s->pump_ev);
     if (s->follow_ev)
         event_free(s->follow_ev);
     for (int i = 0; i < 3; i++)
@@ -2248,6 +2302,7 @@ void ipl_server_free(ipl_server *s)
     ipl_batch_free(s->pending);
     ipl_batch_free(s->w.spare);
     ipl_batch_free(s->w.job);
+    ipl_strcache_free(s->strcache);
     pthread_mutex_destroy(&s->w.mu);
     pthread_cond_destroy(&s->w.work);
     pthread_cond_destroy(&s->w.idle);

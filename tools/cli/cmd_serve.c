@@ -727,7 +727,6 @@ static void tail_line(tail_cli *c, const char *l, size_t n)
     } else if (n >= 6 && memcmp(l, "data: ", 6) == 0) {
         fwrite(l + 6, 1, n - 6, stdout);
         fputc('\n', stdout);
-        fflush(stdout);
         if (c->max && ++c->count >= c->max) {
             c->done = 1;
             event_base_loopexit(c->base, NULL);
@@ -749,6 +748,7 @@ static void tail_chunk(struct evhttp_request *req, void *arg)
             tail_line(c, l, n);
         free(l);
     }
+    fflush(stdout);      /* once per chunk the server sent, not once per event */
     if (evbuffer_get_length(c->line) > 1 << 20)
         evbuffer_drain(c->line, evbuffer_get_length(c->line));
 }
