@@ -56,7 +56,7 @@ static int write_once(ipl_store *st, wfn fn, void *ctx, int *err, ipl_diag *d)
     MDB_txn *txn;
     ipl_gate_enter(st);
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0)) == 0) /* another writer grew it */
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0, 1)) == 0) /* another writer grew it */
         rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc) {
         *err = ipl_store_mdb_err(d, rc, "begin a write", st->dir);
@@ -76,19 +76,33 @@ out:
 static int with_write(ipl_store *st, wfn fn, void *ctx, ipl_diag *d)
 {
     int err = IPL_OK;
-    pthread_mutex_lock(&st->wlock);
+    ipl_wlock_take(st);
     for (int attempt = 0; attempt < 40; attempt++) {
         err = IPL_OK;
         int rc = write_once(st, fn, ctx, &err, d);
         if (rc == 0 && err == IPL_OK)
             goto out;
+        if (rc == EAGAIN) {              /* backed off for a committer holding reads */
+            ipl_wlock_yield(st);
+            attempt--;
+            ipl_diag_clear(d);
+            continue;
+        }
         if (rc != MDB_MAP_FULL) {
             if (!err)
                 err = ipl_store_mdb_err(d, rc, "write", st->dir);
             goto out;
         }
         size_t step = st->map_size < ((size_t)8 << 30) ? st->map_size : ((size_t)8 << 30);
-        if ((rc = ipl_gate_resize(st, st->map_size + step))) {
+        size_t want = st->map_size + step;
+        while ((rc = ipl_gate_resize(st, want, 1)) == EAGAIN) {
+            ipl_wlock_yield(st);
+            if (st->map_size >= want) {
+                rc = 0;
+                break;
+            }
+        }
+        if (rc) {
             err = ipl_store_mdb_err(d, rc, "grow the map", st->dir);
             goto out;
         }

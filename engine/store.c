@@ -141,7 +141,31 @@ void ipl_gate_leave(ipl_store *st)
     pthread_mutex_unlock(&st->gate_mu);
 }
 
-int ipl_gate_resize(ipl_store *st, size_t size)
+void ipl_wlock_take(ipl_store *st)
+{
+    if (!gate_mine) {
+        pthread_mutex_lock(&st->wlock);
+        return;
+    }
+    pthread_mutex_lock(&st->gate_mu);
+    st->gate_held_waiting++;
+    pthread_cond_broadcast(&st->gate_cv);   /* a grower waiting for this thread backs off */
+    pthread_mutex_unlock(&st->gate_mu);
+    pthread_mutex_lock(&st->wlock);
+    pthread_mutex_lock(&st->gate_mu);
+    st->gate_held_waiting--;
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+void ipl_wlock_yield(ipl_store *st)
+{
+    pthread_mutex_unlock(&st->wlock);
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+    ipl_wlock_take(st);
+}
+
+int ipl_gate_resize(ipl_store *st, size_t size, int back_off)
 {
     int rc;
     pthread_mutex_lock(&st->gate_mu);
@@ -156,8 +180,15 @@ int ipl_gate_resize(ipl_store *st, size_t size)
             pthread_cond_wait(&st->gate_cv, &st->gate_mu);
     }
     st->gate_growing = 1;
-    while (st->gate_users > gate_mine)
+    while (st->gate_users > gate_mine) {
+        if (back_off && st->gate_held_waiting) {
+            st->gate_growing = 0;
+            pthread_cond_broadcast(&st->gate_cv);
+            pthread_mutex_unlock(&st->gate_mu);
+            return EAGAIN;
+        }
         pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    }
     rc = mdb_env_set_mapsize(st->env, size);
     if (rc == 0) {
         MDB_envinfo ei;
@@ -850,7 +881,7 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
     if (rc == MDB_MAP_RESIZED) {
         /* another process (a purge, a second ingest) grew the map: adopt its size */
-        if ((rc = ipl_gate_resize(st, 0)) == 0)
+        if ((rc = ipl_gate_resize(st, 0, 1)) == 0)
             rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
     }
     if (rc) {
@@ -1090,16 +1121,30 @@ int ipl_store_commit(ipl_store *st, ipl_batch *b, ipl_commit_info *info, ipl_dia
     if (st->flags & IPL_STORE_RDONLY)
         return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
     int err = IPL_OK;
-    pthread_mutex_lock(&st->wlock);
+    ipl_wlock_take(st);
     for (int attempt = 0; attempt < 40; attempt++) {
         int mdb_rc;
         if ((err = commit_once(st, b, info, &mdb_rc, d)) == IPL_OK)
             goto out;
         ipl_dcache_clear(&st->dcache); /* ids handed out in the aborted transaction are void */
+        if (mdb_rc == EAGAIN) {        /* adopting another process's size: backed off */
+            ipl_wlock_yield(st);
+            attempt--;
+            ipl_diag_clear(d);
+            continue;
+        }
         if (mdb_rc != MDB_MAP_FULL)
             goto out;
         size_t step = st->map_size < MAX_MAP_STEP ? st->map_size : MAX_MAP_STEP;
-        int rc = ipl_gate_resize(st, st->map_size + step);
+        size_t want = st->map_size + step;
+        int rc;
+        while ((rc = ipl_gate_resize(st, want, 1)) == EAGAIN) {
+            ipl_wlock_yield(st);       /* another committer, holding reads, went first */
+            if (st->map_size >= want) {
+                rc = 0;
+                break;
+            }
+        }
         if (rc) {
             err = ipl_store_mdb_err(d, rc, "grow the map", st->dir);
             goto out;
@@ -1123,7 +1168,7 @@ int ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d)
     t->st = st;
     ipl_gate_enter(st);
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
-    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0)) == 0) /* another process grew the map */
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0, 0)) == 0) /* another process grew the map */
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
     if (rc) {
         ipl_gate_leave(st);
@@ -1150,7 +1195,7 @@ int ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d)
     memset(t->wk_state, 0, sizeof t->wk_state);
     mdb_txn_reset(t->txn);
     int rc = mdb_txn_renew(t->txn);
-    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(t->st, 0)) == 0)
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(t->st, 0, 0)) == 0)
         rc = mdb_txn_renew(t->txn);
     return rc ? ipl_store_mdb_err(d, rc, "renew a read", t->st->dir) : IPL_OK;
 }

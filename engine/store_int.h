@@ -75,15 +75,21 @@ struct ipl_store {
     pthread_cond_t  gate_cv;
     unsigned        gate_users;
     int             gate_growing;
+    unsigned        gate_held_waiting;   /* threads waiting for wlock with transactions open */
 };
 
 /* The map gate (store.c): enter before beginning an LMDB transaction, leave after it ended. */
 void ipl_gate_enter(ipl_store *st);
 void ipl_gate_leave(ipl_store *st);
 /* mdb_env_set_mapsize(size) (0: adopt another process's size) once no other thread has a
- * transaction open; updates st->map_size. Returns an LMDB code (EBUSY when another thread is
- * growing the map while this one holds a transaction). */
-int  ipl_gate_resize(ipl_store *st, size_t size);
+ * transaction open; updates st->map_size. Returns an LMDB code: EBUSY when another thread is
+ * growing the map while this one holds a transaction; with back_off, EAGAIN when a thread that
+ * holds transactions waits for wlock (held by the caller): the caller releases wlock, lets it
+ * commit, and tries again (ipl_wlock_yield), instead of the two waiting for each other. */
+int  ipl_gate_resize(ipl_store *st, size_t size, int back_off);
+/* wlock for a committing thread (it may hold read transactions of its own). */
+void ipl_wlock_take(ipl_store *st);
+void ipl_wlock_yield(ipl_store *st);
 
 
 struct ipl_rtxn {
