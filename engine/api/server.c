@@ -116,22 +116,39 @@ typedef struct tcp_conn {       /* a syslog TCP connection */
     int eof;                     /* the sender closed: close once its buffered frames are read */
 } tcp_conn;
 
-/* The writer thread's side: everything here is under mu, except thr and the pipe's fds. */
+/* The writer thread's side: everything here is under mu, except thr and the pipe's fds.
+ *
+ *   loop: pending ──submit──> q[qhead..qhead+qlen) ──writer: commit, in order──> res[] ──collect
+ *           ^                                                         │
+ *           └──────────── free[] (cleared batches) <──────────────────┘
+ *
+ * WQ batches besides the pending one: a commit holds at most batch_events / WQ events when the
+ * writer keeps up (the loop hands over at that size), so the tail can deliver one commit while
+ * the writer does the next; when it does not keep up, the queue fills, then the pending batch,
+ * then syslog TCP pauses. */
+#define WQ 4
+typedef struct wresult {
+    int err;
+    char msg[IPL_DIAG_MAX];
+    size_t events;
+    ipl_commit_info info;
+    int64_t at, since, took;     /* commit end, oldest item (monotonic µs), commit time (µs) */
+} wresult;
+
 typedef struct writer {
     pthread_t thr;
     int started;
     pthread_mutex_t mu;
     pthread_cond_t work, idle;
-    ipl_batch *job;              /* being committed by the writer; NULL when idle */
-    ipl_batch *spare;            /* the cleared batch, for the loop to fill next (job == NULL) */
-    int64_t job_since;           /* monotonic µs of the job's oldest item */
+    ipl_batch *q[WQ];            /* handed over, committed in this order; q[qhead] is the job */
+    int64_t since[WQ];           /* monotonic µs of each one's oldest item */
+    size_t qhead, qlen;
+    ipl_batch *free[WQ];         /* cleared batches for the loop to fill */
+    size_t nfree;
     int quit;
-    /* the result of the last job, until collect() takes it */
-    int done, err;
-    char msg[IPL_DIAG_MAX];
-    size_t events;
-    ipl_commit_info info;
-    int64_t at, since, took;     /* commit end, oldest item (monotonic µs), commit time (µs) */
+    wresult res[WQ];             /* results not yet collected, in commit order: submit()
+                                    collects first, so at most the WQ batches in flight */
+    size_t nres;
     int pipe[2];                 /* the writer writes a byte after each job; the loop reads */
     struct event *ev;
 } writer;
@@ -412,12 +429,12 @@ static void *writer_main(void *arg)
     writer *w = &s->w;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->job && !w->quit)
+        while (!w->qlen && !w->quit)
             pthread_cond_wait(&w->work, &w->mu);
-        if (!w->job)
+        if (!w->qlen)
             break;                           /* quit, and nothing handed over */
-        ipl_batch *b = w->job;
-        int64_t since = w->job_since;
+        ipl_batch *b = w->q[w->qhead];
+        int64_t since = w->since[w->qhead];
         pthread_mutex_unlock(&w->mu);
         ipl_commit_info info;
         ipl_diag d = {0};
@@ -428,16 +445,17 @@ static void *writer_main(void *arg)
         int64_t at = mono_us();
         ipl_batch_clear(b);
         pthread_mutex_lock(&w->mu);
-        w->done = 1;
-        w->err = err;
-        snprintf(w->msg, sizeof w->msg, "%s", err ? (d.msg[0] ? d.msg : ipl_strerror(err)) : "");
-        w->events = n;
-        w->info = info;
-        w->at = at;
-        w->since = since;
-        w->took = at - t0;
-        w->spare = b;
-        w->job = NULL;
+        wresult *r = &w->res[w->nres < WQ ? w->nres++ : WQ - 1];  /* < WQ: see res */
+        r->err = err;
+        snprintf(r->msg, sizeof r->msg, "%s", err ? (d.msg[0] ? d.msg : ipl_strerror(err)) : "");
+        r->events = n;
+        r->info = info;
+        r->at = at;
+        r->since = since;
+        r->took = at - t0;
+        w->qhead = (w->qhead + 1) % WQ;
+        w->qlen--;
+        w->free[w->nfree++] = b;
         pthread_cond_broadcast(&w->idle);
         pthread_mutex_unlock(&w->mu);
         char one = 1;
@@ -450,64 +468,57 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static int writer_busy(ipl_server *s)
-{
-    pthread_mutex_lock(&s->w.mu);
-    int busy = s->w.job != NULL;
-    pthread_mutex_unlock(&s->w.mu);
-    return busy;
-}
-
-/* Loop: waits until the writer has no job (it may be committing: never call this while holding
- * a read transaction, the writer may be waiting for it to grow the map). */
+/* Loop: waits until the writer has committed everything handed over (it may be committing: never
+ * call this while holding a read transaction, the writer may be waiting for it to grow the map). */
 static void writer_wait(ipl_server *s)
 {
     if (ipl_store_thread_txns())
         logf_(s, "bug: waiting for the writer with %u transactions open", ipl_store_thread_txns());
     pthread_mutex_lock(&s->w.mu);
-    while (s->w.job)
+    while (s->w.qlen)
         pthread_cond_wait(&s->w.idle, &s->w.mu);
     pthread_mutex_unlock(&s->w.mu);
 }
 
-/* Loop: takes the writer's last result into the server's counters and the commit ring. */
+/* Loop: takes the writer's results into the server's counters and the commit ring. */
 static void collect(ipl_server *s)
 {
     writer *w = &s->w;
+    wresult res[WQ];
     pthread_mutex_lock(&w->mu);
-    int done = w->done, err = w->err;
-    char msg[IPL_DIAG_MAX];
-    size_t n = w->events;
-    ipl_commit_info info = w->info;
-    int64_t at = w->at, since = w->since;
-    s->writer_busy += (double)w->took / 1e6;
-    memcpy(msg, w->msg, sizeof msg);
-    w->done = 0;
+    size_t n = w->nres;
+    memcpy(res, w->res, n * sizeof *res);
+    w->nres = 0;
     pthread_mutex_unlock(&w->mu);
-    if (!done)
-        return;
-    if (err) {
-        s->commit_failures++;
-        logf_(s, "commit failed, batch of %zu events dropped: %s", n, msg);
-        return;
-    }
-    s->commits++;
-    s->lag = (double)(at - since) / 1e6;
-    if (info.last_seq) {
-        size_t k = s->ring_pos++ % COMMIT_RING;
-        s->ring[k].first = info.first_seq;
-        s->ring[k].last = info.last_seq;
-        s->ring[k].at = at;
+    for (size_t i = 0; i < n; i++) {
+        const wresult *r = &res[i];
+        s->writer_busy += (double)r->took / 1e6;
+        if (r->err) {
+            s->commit_failures++;
+            logf_(s, "commit failed, batch of %zu events dropped: %s", r->events, r->msg);
+            continue;
+        }
+        s->commits++;
+        s->lag = (double)(r->at - r->since) / 1e6;
+        if (r->info.last_seq) {
+            size_t k = s->ring_pos++ % COMMIT_RING;
+            s->ring[k].first = r->info.first_seq;
+            s->ring[k].last = r->info.last_seq;
+            s->ring[k].at = r->at;
+        }
     }
 }
 
-/* Loop: hands the pending batch to the writer; 0 when the writer is still busy. */
+/* Loop: hands the pending batch to the writer; 0 when its queue is full. */
 static int submit(ipl_server *s)
 {
     writer *w = &s->w;
     if (!s->pending_dirty)
         return 1;
-    if (writer_busy(s))
+    pthread_mutex_lock(&w->mu);
+    int room = w->nfree > 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!room)
         return 0;
     collect(s);
     for (int i = 0; i < 2; i++)          /* the positions go with the batch they belong to */
@@ -516,14 +527,21 @@ static int submit(ipl_server *s)
             ipl_batch_set_source(s->pending, s->sl[i].name, &s->sl[i].pos, NULL);
         }
     pthread_mutex_lock(&w->mu);
-    w->job = s->pending;
-    w->job_since = s->pending_since;
-    s->pending = w->spare;
-    w->spare = NULL;
+    size_t k = (w->qhead + w->qlen++) % WQ;
+    w->q[k] = s->pending;
+    w->since[k] = s->pending_since;
+    s->pending = w->free[--w->nfree];
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
     s->pending_dirty = 0;
     return 1;
+}
+
+/* Events that make a batch worth handing over at once (a commit's share of the tail's work). */
+static size_t handover_events(const ipl_server *s)
+{
+    size_t h = s->conf.batch_events / WQ;
+    return h ? h : 1;
 }
 
 static int pending_full(const ipl_server *s)
@@ -541,8 +559,8 @@ static void inputs_pause(ipl_server *s)
         bufferevent_disable(s->tcp[i]->bev, EV_READ);
 }
 
-/* Loop, asynchronous: the batch goes to the writer if it is idle; when it is busy and the batch
- * is full, the syslog TCP inputs pause until it is done (on_writer_done). */
+/* Loop, asynchronous: the batch goes to the writer's queue if there is room; when there is none
+ * and the batch is full, the syslog TCP inputs pause until a commit is done (on_writer_done). */
 static void flush_async(ipl_server *s)
 {
     if (s->draining) {
@@ -557,7 +575,7 @@ static void flush_async(ipl_server *s)
  * "stored"; follow and retention commit after it through their own code). */
 static void flush(ipl_server *s)
 {
-    if (s->pending_dirty) {
+    if (s->pending_dirty && !submit(s)) {
         writer_wait(s);
         submit(s);
     }
@@ -574,7 +592,7 @@ static void on_writer_done(evutil_socket_t fd, short what, void *arg)
     while (read(fd, buf, sizeof buf) > 0)
         ;
     collect(s);
-    if (s->pending_dirty && (pending_full(s) || s->paused ||
+    if (s->pending_dirty && (ipl_batch_events(s->pending) >= handover_events(s) || s->paused ||
                              mono_us() - s->pending_since >= (int64_t)s->conf.commit_ms * 1000))
         submit(s);
     inputs_resume(s);
@@ -618,7 +636,7 @@ static int64_t commit_time(ipl_server *s, uint64_t seq)
     return 0;
 }
 
-/* 1 when the client's slice ended with more to come (its next slice) */
+/* 1 when the client has more to come (its next slice, or when its output queue drained) */
 static int tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, int64_t mono)
 {
     struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
@@ -626,7 +644,7 @@ static int tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, 
     if (queued > s->conf.limits.stream_buffer) {
         if (!c->stalled_since)
             c->stalled_since = mono;
-        return 0;
+        return 1;
     }
     c->stalled_since = 0;
     struct evbuffer *out = evbuffer_new();
@@ -679,7 +697,7 @@ static int tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, 
         c->last_write = mono;
     }
     evbuffer_free(out);
-    return more;
+    return more || c->last < last;
 }
 
 static void tail_pump(ipl_server *s)
@@ -691,7 +709,7 @@ static void tail_pump(ipl_server *s)
         return;
     uint64_t last = ipl_store_last_seq(t);
     int64_t mono = mono_us();
-    int more = 0;
+    int more = 0, stalled = 0;
     for (tail_client *c = s->tails, *next; c; c = next) {
         next = c->next;
         if (c->stalled_since && mono - c->stalled_since > (int64_t)s->conf.limits.stalled_seconds * 1000000) {
@@ -702,14 +720,23 @@ static void tail_pump(ipl_server *s)
             evhttp_connection_free(evcon);
             continue;
         }
-        if (c->last < last || mono - c->last_write > 15 * 1000000 || c->stalled_since)
-            more |= tail_send(s, c, t, last, mono);
+        if ((c->last < last || mono - c->last_write > 15 * 1000000 || c->stalled_since) &&
+            tail_send(s, c, t, last, mono)) {
+            if (c->stalled_since)
+                stalled = 1;
+            else
+                more = 1;
+        }
     }
     ipl_rtxn_end(t);
     /* the rest in the next slice, once the loop served what is ready meanwhile (HTTP, syslog) */
-    static const struct timeval now0 = {0, 0};   /* a timer runs after the next I/O poll */
-    if (more && s->pump_ev && !evtimer_pending(s->pump_ev, NULL))
+    /* the rest in the next slice: a 0 s timer runs after the next I/O poll; a client whose
+     * output queue is full is looked at again in 1 ms (evhttp owns its write callback) */
+    static const struct timeval now0 = {0, 0}, ms1 = {0, 1000};
+    if (s->pump_ev && more)
         evtimer_add(s->pump_ev, &now0);
+    else if (s->pump_ev && stalled && !evtimer_pending(s->pump_ev, NULL))
+        evtimer_add(s->pump_ev, &ms1);
 }
 
 static void on_tail_timer(evutil_socket_t fd, short what, void *arg) { tail_pump(arg); }
@@ -1780,7 +1807,7 @@ static void syslog_message(ipl_server *s, int which, const char *msg, size_t len
     src_count *sc = src_get(s, ss->name);
     sc->events += ev;
     sc->quarantined += q;
-    if (pending_full(s))
+    if (ipl_batch_events(s->pending) >= handover_events(s))
         flush_async(s);
 }
 
@@ -2124,12 +2151,17 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     pthread_cond_init(&s->w.idle, NULL);
     if (!(s->conns = calloc(s->conf.limits.connections + 1, sizeof *s->conns)) ||
         !(s->tcp = calloc(s->conf.limits.connections + 1, sizeof *s->tcp)) ||
-        !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) || ipl_batch_new(&s->w.spare) ||
+        !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) ||
         ipl_strcache_new(&s->strcache) ||
         !(s->base = event_base_new()) || !(s->http = evhttp_new(s->base))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         goto out;
     }
+    for (; s->w.nfree < WQ; s->w.nfree++)
+        if (ipl_batch_new(&s->w.free[s->w.nfree])) {
+            err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+            goto out;
+        }
     if (s->conf.tls_cert[0] && (err = tls_open(s, d)))
         goto out;
     evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->conf.limits.header_bytes);
@@ -2300,8 +2332,10 @@ void ipl_server_free(ipl_server *s)
         ipl_tz_free(s->follow_tz[i]);
     ipl_tz_free(s->sl_tz);
     ipl_batch_free(s->pending);
-    ipl_batch_free(s->w.spare);
-    ipl_batch_free(s->w.job);
+    for (size_t i = 0; i < s->w.nfree; i++)
+        ipl_batch_free(s->w.free[i]);
+    for (size_t i = 0; i < s->w.qlen; i++)          /* not started: never handed over */
+        ipl_batch_free(s->w.q[(s->w.qhead + i) % WQ]);
     ipl_strcache_free(s->strcache);
     pthread_mutex_destroy(&s->w.mu);
     pthread_cond_destroy(&s->w.work);
