@@ -20,7 +20,8 @@
  *
  * LMDB's rules, as this store uses them (its own Caveats section, applied):
  *   - One writer: all writes go through ipl_store_commit, one write transaction per batch. Only
- *     one thread of one process writes at a time (LMDB's writer lock serialises processes).
+ *     one thread of one process writes at a time (the store's writer lock serialises threads,
+ *     LMDB's serialises processes).
  *   - Readers never block and are never blocked (MVCC). Keep read transactions short: a long one
  *     pins old pages and the file grows. The environment is opened with MDB_NOTLS, so a read
  *     transaction may move between threads, but one transaction is used by one thread at a time.
@@ -28,7 +29,9 @@
  *     until the read transaction ends: copy what must outlive it.
  *   - The map grows by itself: a commit that hits MDB_MAP_FULL is aborted, the map doubled, and the
  *     batch replayed; nothing is lost or half-written. A failed commit (disk full, I/O error)
- *     commits nothing.
+ *     commits nothing. Growing waits until no other thread of the process has a transaction
+ *     open (LMDB's rule for mdb_env_set_mapsize; store_int.h, the map gate): a thread must not
+ *     wait for another thread's commit while it holds a transaction of its own.
  *   - Long jobs (purges, rebuilds) work in bounded batches, never one transaction for hours.
  */
 #ifndef IPL_STORE_H
