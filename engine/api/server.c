@@ -1429,6 +1429,9 @@ static int h_tail(void *ctx, ipl_api_req *r)
         int sndbuf = s->conf.limits.stream_buffer < 16384 ? 16384
                    : s->conf.limits.stream_buffer > (8u << 20) ? (int)(8u << 20) : (int)s->conf.limits.stream_buffer;
         setsockopt(bufferevent_getfd(tbev), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        /* libevent writes at most 16 KiB per connection and loop iteration by default: with the
+         * loop busy (HTTP, syslog) that caps a tail at a few MB/s; let one write take the queue */
+        bufferevent_set_max_single_write(tbev, (size_t)sndbuf);
     }
     struct evkeyvalq *oh = evhttp_request_get_output_headers(r->req);
     evhttp_add_header(oh, "Content-Type", "text/event-stream");
