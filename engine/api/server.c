@@ -710,6 +710,7 @@ static void tail_pump(ipl_server *s)
 {
     if (!s->tails)
         return;
+    collect(s);          /* the commit ring up to date: the 10 ms poll may see a commit first */
     ipl_rtxn *t;
     if (ipl_rtxn_begin(s->st, &t, NULL))
         return;
