@@ -85,12 +85,24 @@ size_t ipl_ip_format(const uint8_t ip[16], char *buf, size_t n)
 {
     if (!ipl_ip_is_v4(ip))
         return format_v6(ip, buf, n);
-    if (!inet_ntop(AF_INET, ip + 12, buf, (socklen_t)n)) {
+    char t[16];                  /* dotted quad by hand: inet_ntop goes through sprintf */
+    size_t k = 0;
+    for (int i = 12; i < 16; i++) {
+        unsigned v = ip[i];
+        if (v >= 100)
+            t[k++] = (char)('0' + v / 100);
+        if (v >= 10)
+            t[k++] = (char)('0' + v / 10 % 10);
+        t[k++] = (char)('0' + v % 10);
+        t[k++] = i < 15 ? '.' : '\0';
+    }
+    if (k > n) {
         if (n)
             buf[0] = '\0';
         return 0;
     }
-    return strlen(buf);
+    memcpy(buf, t, k);
+    return k - 1;
 }
 
 int ipl_prefix_parse(const char *s, size_t len, int lenient, ipl_prefix *out)

@@ -50,38 +50,67 @@ static int meta_del(MDB_txn *txn, ipl_store *st, const char *key)
  * LMDB code (0 ok) and may set an ipl error in *err. */
 typedef int (*wfn)(ipl_store *st, MDB_txn *txn, void *ctx, int *err, ipl_diag *d);
 
+/* One attempt: 0 or an LMDB code (MDB_MAP_FULL: grow and retry), *err for ipl errors. */
+static int write_once(ipl_store *st, wfn fn, void *ctx, int *err, ipl_diag *d)
+{
+    MDB_txn *txn;
+    ipl_gate_enter(st);
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0, 1)) == 0) /* another writer grew it */
+        rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc) {
+        *err = ipl_store_mdb_err(d, rc, "begin a write", st->dir);
+        goto out;
+    }
+    rc = fn(st, txn, ctx, err, d);
+    if (rc == 0 && *err == IPL_OK)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+out:
+    ipl_gate_leave(st);
+    return rc;
+}
+
+/* Under the store's writer lock (one committing thread: the server's writer thread too). */
 static int with_write(ipl_store *st, wfn fn, void *ctx, ipl_diag *d)
 {
+    int err = IPL_OK;
+    ipl_wlock_take(st);
     for (int attempt = 0; attempt < 40; attempt++) {
-        MDB_txn *txn;
-        int err = IPL_OK, rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-        if (rc == MDB_MAP_RESIZED) {  /* another writer (an ingest) grew the map: adopt its size */
-            MDB_envinfo info;
-            if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0) {
-                mdb_env_info(st->env, &info);
-                if (info.me_mapsize > st->map_size)
-                    st->map_size = info.me_mapsize;
-                rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        err = IPL_OK;
+        int rc = write_once(st, fn, ctx, &err, d);
+        if (rc == 0 && err == IPL_OK)
+            goto out;
+        if (rc == EAGAIN) {              /* backed off for a committer holding reads */
+            ipl_wlock_yield(st);
+            attempt--;
+            ipl_diag_clear(d);
+            continue;
+        }
+        if (rc != MDB_MAP_FULL) {
+            if (!err)
+                err = ipl_store_mdb_err(d, rc, "write", st->dir);
+            goto out;
+        }
+        size_t step = st->map_size < ((size_t)8 << 30) ? st->map_size : ((size_t)8 << 30);
+        size_t want = st->map_size + step;
+        while ((rc = ipl_gate_resize(st, want, 1)) == EAGAIN) {
+            ipl_wlock_yield(st);
+            if (st->map_size >= want) {
+                rc = 0;
+                break;
             }
         }
-        if (rc)
-            return ipl_store_mdb_err(d, rc, "begin a write", st->dir);
-        rc = fn(st, txn, ctx, &err, d);
-        if (rc == 0 && err == IPL_OK) {
-            rc = mdb_txn_commit(txn);
-            if (rc == 0)
-                return IPL_OK;
-        } else {
-            mdb_txn_abort(txn);
+        if (rc) {
+            err = ipl_store_mdb_err(d, rc, "grow the map", st->dir);
+            goto out;
         }
-        if (rc != MDB_MAP_FULL)
-            return err ? err : ipl_store_mdb_err(d, rc, "write", st->dir);
-        size_t step = st->map_size < ((size_t)8 << 30) ? st->map_size : ((size_t)8 << 30);
-        if ((rc = mdb_env_set_mapsize(st->env, st->map_size + step)))
-            return ipl_store_mdb_err(d, rc, "grow the map", st->dir);
-        st->map_size += step;
     }
-    return ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+    err = ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+out:
+    pthread_mutex_unlock(&st->wlock);
+    return err;
 }
 
 /* ---- delete ---- */

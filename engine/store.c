@@ -109,8 +109,96 @@ void ipl_store_close(ipl_store *st)
     if (st->env)
         mdb_env_close(st->env);
     ipl_dcache_release(&st->dcache);
+    pthread_mutex_destroy(&st->wlock);
+    pthread_mutex_destroy(&st->gate_mu);
+    pthread_cond_destroy(&st->gate_cv);
     free(st->dir);
     free(st);
+}
+
+/* ---- the map gate (store_int.h) ---- */
+static _Thread_local unsigned gate_mine;
+
+unsigned ipl_store_thread_txns(void) { return gate_mine; }
+
+void ipl_gate_enter(ipl_store *st)
+{
+    pthread_mutex_lock(&st->gate_mu);
+    while (st->gate_growing && !gate_mine)  /* a thread holding one never waits (the grower waits for it) */
+        pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    st->gate_users++;
+    gate_mine++;
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+void ipl_gate_leave(ipl_store *st)
+{
+    pthread_mutex_lock(&st->gate_mu);
+    st->gate_users--;
+    gate_mine--;
+    if (st->gate_growing)
+        pthread_cond_broadcast(&st->gate_cv);
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+void ipl_wlock_take(ipl_store *st)
+{
+    if (!gate_mine) {
+        pthread_mutex_lock(&st->wlock);
+        return;
+    }
+    pthread_mutex_lock(&st->gate_mu);
+    st->gate_held_waiting++;
+    pthread_cond_broadcast(&st->gate_cv);   /* a grower waiting for this thread backs off */
+    pthread_mutex_unlock(&st->gate_mu);
+    pthread_mutex_lock(&st->wlock);
+    pthread_mutex_lock(&st->gate_mu);
+    st->gate_held_waiting--;
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+void ipl_wlock_yield(ipl_store *st)
+{
+    pthread_mutex_unlock(&st->wlock);
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+    ipl_wlock_take(st);
+}
+
+int ipl_gate_resize(ipl_store *st, size_t size, int back_off)
+{
+    int rc;
+    pthread_mutex_lock(&st->gate_mu);
+    if (st->gate_growing) {
+        /* another thread grows the map: it waits for this thread's transactions, so only a
+         * thread without any may wait for it (and then retries with the new size) */
+        if (gate_mine) {
+            pthread_mutex_unlock(&st->gate_mu);
+            return EBUSY;
+        }
+        while (st->gate_growing)
+            pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    }
+    st->gate_growing = 1;
+    while (st->gate_users > gate_mine) {
+        if (back_off && st->gate_held_waiting) {
+            st->gate_growing = 0;
+            pthread_cond_broadcast(&st->gate_cv);
+            pthread_mutex_unlock(&st->gate_mu);
+            return EAGAIN;
+        }
+        pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+    }
+    rc = mdb_env_set_mapsize(st->env, size);
+    if (rc == 0) {
+        MDB_envinfo ei;
+        if (mdb_env_info(st->env, &ei) == 0 && ei.me_mapsize > st->map_size)
+            st->map_size = ei.me_mapsize;
+    }
+    st->gate_growing = 0;
+    pthread_cond_broadcast(&st->gate_cv);
+    pthread_mutex_unlock(&st->gate_mu);
+    return rc;
 }
 
 static int meta_get(MDB_txn *txn, ipl_store *st, const char *key, MDB_val *v)
@@ -208,6 +296,11 @@ int ipl_store_open(ipl_store **out, const char *dir, unsigned flags, ipl_diag *d
     int err = IPL_OK, rc;
     *out = NULL;
     ipl_store *st = calloc(1, sizeof *st);
+    if (st) {
+        pthread_mutex_init(&st->wlock, NULL);
+        pthread_mutex_init(&st->gate_mu, NULL);
+        pthread_cond_init(&st->gate_cv, NULL);
+    }
     if (!st || !(st->dir = strdup(dir))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "cannot open store '%s': out of memory", dir);
         goto out;
@@ -784,15 +877,12 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
     int err = IPL_OK, rc;
     MDB_cursor *cur = NULL;
     *mdb_rc = 0;
+    ipl_gate_enter(st);
     rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
     if (rc == MDB_MAP_RESIZED) {
         /* another process (a purge, a second ingest) grew the map: adopt its size */
-        MDB_envinfo ei;
-        if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0) {
-            if (mdb_env_info(st->env, &ei) == 0 && ei.me_mapsize > st->map_size)
-                st->map_size = ei.me_mapsize;
+        if ((rc = ipl_gate_resize(st, 0, 1)) == 0)
             rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
-        }
     }
     if (rc) {
         *mdb_rc = rc;
@@ -1019,6 +1109,7 @@ out:
         mdb_cursor_close(cur);
     if (w.txn)
         mdb_txn_abort(w.txn);
+    ipl_gate_leave(st);
     return err;
 }
 
@@ -1029,21 +1120,41 @@ int ipl_store_commit(ipl_store *st, ipl_batch *b, ipl_commit_info *info, ipl_dia
         info = &tmp;
     if (st->flags & IPL_STORE_RDONLY)
         return ipl_diag_set(d, IPL_EACCES, "store '%s' is open read-only", st->dir);
+    int err = IPL_OK;
+    ipl_wlock_take(st);
     for (int attempt = 0; attempt < 40; attempt++) {
         int mdb_rc;
-        int err = commit_once(st, b, info, &mdb_rc, d);
-        if (err == IPL_OK)
-            return IPL_OK;
+        if ((err = commit_once(st, b, info, &mdb_rc, d)) == IPL_OK)
+            goto out;
         ipl_dcache_clear(&st->dcache); /* ids handed out in the aborted transaction are void */
+        if (mdb_rc == EAGAIN) {        /* adopting another process's size: backed off */
+            ipl_wlock_yield(st);
+            attempt--;
+            ipl_diag_clear(d);
+            continue;
+        }
         if (mdb_rc != MDB_MAP_FULL)
-            return err;
+            goto out;
         size_t step = st->map_size < MAX_MAP_STEP ? st->map_size : MAX_MAP_STEP;
-        int rc = mdb_env_set_mapsize(st->env, st->map_size + step);
-        if (rc)
-            return ipl_store_mdb_err(d, rc, "grow the map", st->dir);
-        st->map_size += step;
+        size_t want = st->map_size + step;
+        int rc;
+        while ((rc = ipl_gate_resize(st, want, 1)) == EAGAIN) {
+            ipl_wlock_yield(st);       /* another committer, holding reads, went first */
+            if (st->map_size >= want) {
+                rc = 0;
+                break;
+            }
+        }
+        if (rc) {
+            err = ipl_store_mdb_err(d, rc, "grow the map", st->dir);
+            goto out;
+        }
+        ipl_diag_clear(d);
     }
-    return ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+    err = ipl_diag_set(d, IPL_ELIMIT, "store '%s': map could not be grown enough", st->dir);
+out:
+    pthread_mutex_unlock(&st->wlock);
+    return err;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1055,12 +1166,12 @@ int ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d)
     if (!t)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
     t->st = st;
+    ipl_gate_enter(st);
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the map */
-        mdb_env_set_mapsize(st->env, 0);
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(st, 0, 0)) == 0) /* another process grew the map */
         rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t->txn);
-    }
     if (rc) {
+        ipl_gate_leave(st);
         free(t);
         return ipl_store_mdb_err(d, rc, "begin a read", st->dir);
     }
@@ -1072,8 +1183,10 @@ void ipl_rtxn_end(ipl_rtxn *t)
 {
     if (!t)
         return;
-    if (t->txn)
+    if (t->txn) {
         mdb_txn_abort(t->txn);
+        ipl_gate_leave(t->st);
+    }
     free(t);
 }
 
@@ -1082,10 +1195,8 @@ int ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d)
     memset(t->wk_state, 0, sizeof t->wk_state);
     mdb_txn_reset(t->txn);
     int rc = mdb_txn_renew(t->txn);
-    if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(t->st->env, 0);
+    if (rc == MDB_MAP_RESIZED && (rc = ipl_gate_resize(t->st, 0, 0)) == 0)
         rc = mdb_txn_renew(t->txn);
-    }
     return rc ? ipl_store_mdb_err(d, rc, "renew a read", t->st->dir) : IPL_OK;
 }
 
@@ -1094,7 +1205,42 @@ uint64_t ipl_store_last_seq(ipl_rtxn *t)
     return last_key_u64(t->txn, t->st->dbi[DB_EVENTS]);
 }
 
-int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
+/* ---- the readers' string cache (store.h) ----
+ * Direct-mapped by id. A string handed out for the event being decoded must stay put until that
+ * event is done, so a miss never evicts a slot used by the same call (use == the call's number). */
+#define SC_SLOTS 4096
+#define SC_STR   56
+struct ipl_strcache {
+    uint64_t call;
+    struct scslot { uint32_t id; uint64_t use; char s[SC_STR]; } slot[SC_SLOTS];
+};
+
+int ipl_strcache_new(ipl_strcache **out)
+{
+    return (*out = calloc(1, sizeof **out)) ? IPL_OK : IPL_ENOMEM;
+}
+
+void ipl_strcache_free(ipl_strcache *c) { free(c); }
+
+static const char *dstr(ipl_rtxn *t, ipl_strcache *c, uint32_t id)
+{
+    if (!c || !id)
+        return ipl_dict_str(t, id);
+    struct scslot *sl = &c->slot[id % SC_SLOTS];
+    if (sl->id == id) {
+        sl->use = c->call;
+        return sl->s;
+    }
+    const char *s = ipl_dict_str(t, id);
+    size_t n = s ? strlen(s) : 0;
+    if (s && n < SC_STR && sl->use != c->call) {
+        memcpy(sl->s, s, n + 1);
+        sl->id = id;
+    }
+    return s;       /* the map's copy: valid until the transaction ends */
+}
+
+static int store_get(ipl_rtxn *t, ipl_strcache *sc, uint64_t seq, ipl_event *ev, ipl_diag *d)
 {
     uint8_t kb[8];
     ipl_be64(kb, seq);
@@ -1108,24 +1254,26 @@ int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
     if (ipl_record_decode(v.mv_data, v.mv_size, &r))
         return ipl_diag_set(d, IPL_ECORRUPT, "event %llu in store '%s' is corrupt",
                             (unsigned long long)seq, t->st->dir);
+    if (sc)
+        sc->call++;
     memset(ev, 0, sizeof *ev);
     ev->seq = seq;
     ev->ts = r.ts;
     ev->kind = r.kind;
     ev->has_ip = r.has_ip;
     memcpy(ev->ip, r.ip, 16);
-    ev->mac = ipl_dict_str(t, r.mac);
-    ev->duid = ipl_dict_str(t, r.duid);
-    ev->host = ipl_dict_str(t, r.host);
-    ev->user = ipl_dict_str(t, r.user);
-    ev->server = ipl_dict_str(t, r.server);
-    ev->source = ipl_dict_str(t, r.source);
+    ev->mac = dstr(t, sc, r.mac);
+    ev->duid = dstr(t, sc, r.duid);
+    ev->host = dstr(t, sc, r.host);
+    ev->user = dstr(t, sc, r.user);
+    ev->server = dstr(t, sc, r.server);
+    ev->source = dstr(t, sc, r.source);
     ev->line = r.line;
     ev->nattr = r.nattr;
     for (uint32_t i = 0; i < r.nattr; i++) {
         ev->attr[i].key = r.attr[i].key;
         if (r.attr[i].interned) {
-            const char *s = ipl_dict_str(t, r.attr[i].id);
+            const char *s = dstr(t, sc, r.attr[i].id);
             ev->attr[i].val = s ? s : "";
             ev->attr[i].len = s ? (uint32_t)strlen(s) : 0;
         } else {
@@ -1134,6 +1282,16 @@ int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
         }
     }
     return IPL_OK;
+}
+
+int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d)
+{
+    return store_get(t, NULL, seq, ev, d);
+}
+
+int ipl_store_get_cached(ipl_rtxn *t, ipl_strcache *c, uint64_t seq, ipl_event *ev, ipl_diag *d)
+{
+    return store_get(t, c, seq, ev, d);
 }
 
 static int get_source_rec(const MDB_val *v, ipl_source_pos *pos)

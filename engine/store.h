@@ -20,7 +20,8 @@
  *
  * LMDB's rules, as this store uses them (its own Caveats section, applied):
  *   - One writer: all writes go through ipl_store_commit, one write transaction per batch. Only
- *     one thread of one process writes at a time (LMDB's writer lock serialises processes).
+ *     one thread of one process writes at a time (the store's writer lock serialises threads,
+ *     LMDB's serialises processes).
  *   - Readers never block and are never blocked (MVCC). Keep read transactions short: a long one
  *     pins old pages and the file grows. The environment is opened with MDB_NOTLS, so a read
  *     transaction may move between threads, but one transaction is used by one thread at a time.
@@ -28,7 +29,9 @@
  *     until the read transaction ends: copy what must outlive it.
  *   - The map grows by itself: a commit that hits MDB_MAP_FULL is aborted, the map doubled, and the
  *     batch replayed; nothing is lost or half-written. A failed commit (disk full, I/O error)
- *     commits nothing.
+ *     commits nothing. Growing waits until no other thread of the process has a transaction
+ *     open (LMDB's rule for mdb_env_set_mapsize; store_int.h, the map gate): a thread must not
+ *     wait for another thread's commit while it holds a transaction of its own.
  *   - Long jobs (purges, rebuilds) work in bounded batches, never one transaction for hours.
  */
 #ifndef IPL_STORE_H
@@ -123,9 +126,21 @@ int  ipl_rtxn_begin(ipl_store *st, ipl_rtxn **out, ipl_diag *d);
 void ipl_rtxn_end(ipl_rtxn *t);
 /* Releases and re-acquires the snapshot (long scans call this every so often). */
 int  ipl_rtxn_refresh(ipl_rtxn *t, ipl_diag *d);
+/* Transactions (read or write, any store) the calling thread has open. A thread that waits for
+ * another thread's commit must hold none: that commit may be waiting for them to end before it
+ * grows the map (store_int.h, the map gate). */
+unsigned ipl_store_thread_txns(void);
 
 /* Decodes event `seq`; strings borrow from the transaction. IPL_ENOTFOUND if absent (purged). */
 int ipl_store_get(ipl_rtxn *t, uint64_t seq, ipl_event *ev, ipl_diag *d);
+/* The same for a reader that decodes many events (the server's tail): dictionary strings come
+ * from `c` (ids always name the same string, so it stays valid across transactions and commits);
+ * they live until the next ipl_store_get_cached with `c` or the transaction's end. One thread
+ * per cache. */
+typedef struct ipl_strcache ipl_strcache;
+int  ipl_strcache_new(ipl_strcache **out);      /* returns owned, free with ipl_strcache_free */
+void ipl_strcache_free(ipl_strcache *c);
+int  ipl_store_get_cached(ipl_rtxn *t, ipl_strcache *c, uint64_t seq, ipl_event *ev, ipl_diag *d);
 uint64_t ipl_store_last_seq(ipl_rtxn *t);
 /* Dictionary: id of a string (IPL_ENOTFOUND if never seen); string of an id (NULL if none). */
 int ipl_dict_find(ipl_rtxn *t, const char *s, size_t len, uint32_t *id);

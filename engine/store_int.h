@@ -3,6 +3,7 @@
 #define IPL_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "engine/arena.h"
 #include "engine/sha256.h"
@@ -60,9 +61,36 @@ struct ipl_store {
     char      *dir;
     unsigned   flags;
     size_t     map_size;
-    ipl_dcache dcache;         /* writer only */
+    ipl_dcache dcache;         /* writer only: under wlock */
     int        has_kv;         /* a read-only open of a store made before `kv` existed: 0 */
+    /* Threads of one process (the server's loop and its writer thread):
+     *   wlock: one committing thread at a time (ipl_store_commit, maint.c's writes): it guards
+     *          dcache and map_size;
+     *   the map gate: every open transaction, read or write, is a user; growing the map
+     *          (mdb_env_set_mapsize, which LMDB allows only while no transaction of the process
+     *          is open) sets `growing`, so new users wait, and waits until the only users left are
+     *          the growing thread's own (counted per thread: a thread never waits for itself). */
+    pthread_mutex_t wlock;
+    pthread_mutex_t gate_mu;
+    pthread_cond_t  gate_cv;
+    unsigned        gate_users;
+    int             gate_growing;
+    unsigned        gate_held_waiting;   /* threads waiting for wlock with transactions open */
 };
+
+/* The map gate (store.c): enter before beginning an LMDB transaction, leave after it ended. */
+void ipl_gate_enter(ipl_store *st);
+void ipl_gate_leave(ipl_store *st);
+/* mdb_env_set_mapsize(size) (0: adopt another process's size) once no other thread has a
+ * transaction open; updates st->map_size. Returns an LMDB code: EBUSY when another thread is
+ * growing the map while this one holds a transaction; with back_off, EAGAIN when a thread that
+ * holds transactions waits for wlock (held by the caller): the caller releases wlock, lets it
+ * commit, and tries again (ipl_wlock_yield), instead of the two waiting for each other. */
+int  ipl_gate_resize(ipl_store *st, size_t size, int back_off);
+/* wlock for a committing thread (it may hold read transactions of its own). */
+void ipl_wlock_take(ipl_store *st);
+void ipl_wlock_yield(ipl_store *st);
+
 
 struct ipl_rtxn {
     ipl_store *st;

@@ -5,13 +5,15 @@
  *              scope tree under \Global, bearer tokens (stored hashed in the store's kv area) and
  *              the config.change events that record every write;
  *   config.c   pure: the JSON configuration, checked with the line of each error;
- *   server.c   the event loop: evhttp dispatch, limits, the one write queue (a pending batch
- *              committed every commit_ms or batch_events), the SSE tail, /metrics, signals,
- *              the syslog UDP/TCP listeners and the file-follow timer;
+ *   server.c   the event loop: evhttp dispatch, limits, the write queue (a pending batch handed
+ *              to the writer thread every commit_ms or batch_events/4), the SSE tail, /metrics,
+ *              signals, the syslog UDP/TCP listeners and the file-follow timer;
  *   syslog.c   pure: syslog framing for TCP streams (octet counting and LF).
  *
- * One writer: every write (syslog batches, file follow, API ingest, tokens, denials) happens on
- * the event loop thread, through the server's pending batch or a call that commits right there.
+ * One writer at a time: syslog batches, API ingest, tokens and denials go through the server's
+ * pending batch, committed by the writer thread (the only other thread); file follow and the
+ * routes that commit through their own code (retention, inventory) flush first and commit on the
+ * loop thread while the writer is idle (the store's writer lock orders any two).
  * The engine sees no parser registry and no query code: tools/cli passes the parser table in and
  * registers the query routes (events, who, track, query) through ipl_server_route.
  *
@@ -268,8 +270,9 @@ int ipl_api_begin(ipl_api_req *r, const char *content_type);
 int ipl_api_header(ipl_api_req *r, const char *name, const char *value);
 int ipl_api_write(void *req, const char *buf, size_t n);
 int ipl_api_end(ipl_api_req *r);
-/* Commits the server's pending batch now (before a handler writes through another path, e.g.
- * retention's own transactions) and ends the request's read transaction. */
+/* Ends the request's read transaction and commits the server's pending batch now, waiting for
+ * the writer thread (before a handler writes through another path, e.g. retention's own
+ * transactions). A handler must hold no other read transaction when it calls this. */
 void ipl_api_flush(ipl_api_req *r);
 /* Answers 403 naming what is out of reach (a scope) and records the denial as an auth.fail
  * event, as the dispatcher does for a missing permission. */

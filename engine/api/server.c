@@ -4,17 +4,28 @@
  *   HTTP request -> limits (URI, headers, body, connections, time) -> route -> bearer token ->
  *   permission (403 names it; the denial is recorded as an auth.fail event) -> handler
  *
- *   syslog datagram / TCP frame ─┐
- *   file follow (timer)          ├─> the one pending batch ──(commit_ms / batch_events)──> store
- *   API writes (commit at once) ─┘                                      │
- *                                           tail clients <── pump ──────┘ (and a 10 ms poll for
- *                                                                          other writers)
- * One writer: everything above runs on the loop thread. Handlers are short: a read transaction
- * per request, results streamed through ipl_api_write (bounded by limits.response_bytes); tail
- * clients are paused when their output queue passes limits.stream_buffer and dropped after
- * limits.stalled_seconds without progress.
+ *   syslog datagram / TCP frame ─┐     loop thread            │ writer thread
+ *   API writes, denials, config ─┴─> pending batch ──submit──> job batch ──> ipl_store_commit
+ *                                        ^  (commit_ms / batch_events)        │
+ *                                        └───── the cleared batch comes back ─┤ pipe byte
+ *   tail clients <── pump <── collect (counters, commit ring) <───────────────┘
+ *
+ * Two threads. The loop thread runs libevent: HTTP, syslog parsing, the tail, follow. The writer
+ * thread only commits: the loop fills one batch while the writer commits the other (the syslog
+ * streams' positions go into the batch they belong to when it is handed over). The hand-over is
+ * under w.mu; the writer touches nothing else of the server but its result slot (w.*, under
+ * w.mu), and it wakes the loop through a pipe. When the writer is busy and the pending batch is
+ * full, syslog TCP connections stop being read (the kernel and the sender hold the rest) and UDP
+ * datagrams beyond 4 x batch_events are dropped and counted. A synchronous flush (API writes,
+ * follow, retention, shutdown) waits for the writer to be idle twice (before and after handing
+ * over the batch); the loop never waits for the writer while it holds a read transaction (the
+ * writer may be waiting for it to grow the map: store_int.h, the map gate). Handlers are short:
+ * a read transaction per request, results streamed through ipl_api_write (bounded by
+ * limits.response_bytes); tail clients are paused when their output queue passes
+ * limits.stream_buffer and dropped after limits.stalled_seconds without progress.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,8 +65,9 @@
 #define MAX_ROUTES   48
 #define NBUCKETS     12
 #define MAX_SOURCES  64
-#define COMMIT_RING  128
-#define TAIL_BATCH   2000       /* events one client gets per pump */
+#define COMMIT_RING  1024       /* commits the tail measures delivery against (~40 s at 100k events/s) */
+#define TAIL_SLICE_US 2000      /* loop time one client gets per pump; the rest in the next
+                                   slice, after the I/O that became ready meanwhile */
 #define CHUNK_BYTES  (64 * 1024)
 
 static const double buckets[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -98,6 +110,49 @@ typedef struct tail_client {
 
 typedef struct conn { struct evhttp_connection *evcon; } conn;
 
+typedef struct tcp_conn {       /* a syslog TCP connection */
+    struct ipl_server *s;
+    struct bufferevent *bev;
+    int eof;                     /* the sender closed: close once its buffered frames are read */
+} tcp_conn;
+
+/* The writer thread's side: everything here is under mu, except thr and the pipe's fds.
+ *
+ *   loop: pending ──submit──> q[qhead..qhead+qlen) ──writer: commit, in order──> res[] ──collect
+ *           ^                                                         │
+ *           └──────────── free[] (cleared batches) <──────────────────┘
+ *
+ * WQ batches besides the pending one: a commit holds at most batch_events / WQ events when the
+ * writer keeps up (the loop hands over at that size), so the tail can deliver one commit while
+ * the writer does the next; when it does not keep up, the queue fills, then the pending batch,
+ * then syslog TCP pauses. */
+#define WQ 4
+typedef struct wresult {
+    int err;
+    char msg[IPL_DIAG_MAX];
+    size_t events;
+    ipl_commit_info info;
+    int64_t at, since, took;     /* commit end, oldest item (monotonic µs), commit time (µs) */
+} wresult;
+
+typedef struct writer {
+    pthread_t thr;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t work, idle;
+    ipl_batch *q[WQ];            /* handed over, committed in this order; q[qhead] is the job */
+    int64_t since[WQ];           /* monotonic µs of each one's oldest item */
+    size_t qhead, qlen;
+    ipl_batch *free[WQ];         /* cleared batches for the loop to fill */
+    size_t nfree;
+    int quit;
+    wresult res[WQ];             /* results not yet collected, in commit order: submit()
+                                    collects first, so at most the WQ batches in flight */
+    size_t nres;
+    int pipe[2];                 /* the writer writes a byte after each job; the loop reads */
+    struct event *ev;
+} writer;
+
 typedef struct sl_stream {       /* per syslog transport */
     const char *name;            /* "syslog:udp" */
     ipl_source_pos pos;
@@ -117,9 +172,17 @@ struct ipl_server {
     int pending_dirty;
     int64_t pending_since;       /* monotonic µs of the oldest pending item */
     struct event *commit_ev, *tail_ev, *follow_ev, *sig[3], *udp_ev;
+    struct event *pump_ev;       /* the tail's next slice: a 0 s timer when a pump stopped short */
+    ipl_strcache *strcache;      /* the tail's dictionary strings */
     evutil_socket_t udp_fd;
     struct evconnlistener *tcp_l;
     size_t tcp_conns;
+    tcp_conn **tcp;              /* limits.connections slots */
+    int paused, draining;        /* syslog TCP not read: the pending batch is full */
+    uint64_t pauses, udp_dropped;
+    double writer_busy;          /* seconds the writer spent committing */
+    uint64_t tail_stalls;        /* times a tail client's output queue went over stream_buffer */
+    writer w;
     tail_client *tails;
     size_t ntails;
     conn *conns;
@@ -143,7 +206,7 @@ struct ipl_server {
     double lag;
     histo tail_lat;
     struct { uint64_t first, last; int64_t at; } ring[COMMIT_RING];
-    size_t ring_pos;
+    size_t ring_pos, ring_hit;
     int stopping;
 #ifdef IPL_HAVE_TLS
     SSL_CTX *ssl;
@@ -203,73 +266,337 @@ static src_count *src_get(ipl_server *s, const char *name)
     return c;
 }
 
-/* ---- events as JSON (tail) ---- */
-static char *event_json(const ipl_event *ev)
+/* ---- events as JSON (tail) ----
+ * Written straight into the client's output, without a cJSON tree: the tail encodes every event
+ * it sends on the loop thread, so this is on the path of every HTTP request's latency. The text is
+ * what cJSON gives for the same object (keys in this order, the same escapes, integers as
+ * integers; bytes >= 0x80 as they are). */
+typedef struct jw { struct evbuffer *out; size_t n; char buf[4096]; } jw;
+
+static void jw_flush(jw *w)
 {
-    cJSON *j = cJSON_CreateObject();
-    char buf[IPL_TIME_BUF + IPL_IP_TEXT];
-    char *out = NULL;
-    if (!j)
-        return NULL;
-    cJSON_AddNumberToObject(j, "seq", (double)ev->seq);
-    ipl_time_format(ev->ts, buf, sizeof buf);
-    cJSON_AddStringToObject(j, "ts", buf);
-    cJSON_AddStringToObject(j, "kind", ipl_kind_name(ev->kind));
-    if (ev->has_ip) {
-        ipl_ip_format(ev->ip, buf, sizeof buf);
-        cJSON_AddStringToObject(j, "ip", buf);
-    }
-    if (ev->mac) cJSON_AddStringToObject(j, "mac", ev->mac);
-    if (ev->duid) cJSON_AddStringToObject(j, "duid", ev->duid);
-    if (ev->host) cJSON_AddStringToObject(j, "host", ev->host);
-    if (ev->user) cJSON_AddStringToObject(j, "user", ev->user);
-    if (ev->server) cJSON_AddStringToObject(j, "server", ev->server);
-    if (ev->source) cJSON_AddStringToObject(j, "source", ev->source);
-    cJSON_AddNumberToObject(j, "line", (double)ev->line);
-    cJSON *a = cJSON_AddObjectToObject(j, "attrs");
-    for (uint32_t i = 0; a && i < ev->nattr; i++) {
-        const char *name = ipl_attr_name(ev->attr[i].key);
-        char tmp[IPL_ATTR_VAL_MAX + 1];
-        size_t n = ev->attr[i].len > IPL_ATTR_VAL_MAX ? IPL_ATTR_VAL_MAX : ev->attr[i].len;
-        memcpy(tmp, ev->attr[i].val, n);
-        tmp[n] = '\0';
-        cJSON_AddStringToObject(a, name ? name : "unknown", tmp);
-    }
-    out = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    return out;
+    evbuffer_add(w->out, w->buf, w->n);
+    w->n = 0;
 }
 
-/* ---- the write queue ---- */
-static void tail_pump(ipl_server *s);
-
-static void flush(ipl_server *s)
+static void jw_put(jw *w, const char *p, size_t n)
 {
+    if (w->n + n > sizeof w->buf) {
+        jw_flush(w);
+        if (n > sizeof w->buf) {
+            evbuffer_add(w->out, p, n);
+            return;
+        }
+    }
+    memcpy(w->buf + w->n, p, n);
+    w->n += n;
+}
+
+static void jw_lit(jw *w, const char *s) { jw_put(w, s, strlen(s)); }
+
+static void jw_u64(jw *w, uint64_t v)
+{
+    char b[24];
+    size_t i = sizeof b;
+    do
+        b[--i] = (char)('0' + v % 10);
+    while ((v /= 10));
+    jw_put(w, b + i, sizeof b - i);
+}
+
+static void jw_str(jw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    jw_put(w, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jw_put(w, s + run, i - run);
+        run = i + 1;
+        char e[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t en = 2;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default:
+            e[1] = 'u'; e[2] = '0'; e[3] = '0'; e[4] = hex[c >> 4]; e[5] = hex[c & 15];
+            en = 6;
+        }
+        jw_put(w, e, en);
+    }
+    jw_put(w, s + run, n - run);
+    jw_put(w, "\"", 1);
+}
+
+/* ipl_time_format's text without snprintf: 2024-05-01T08:00:00Z, .ffffff when there are µs */
+static size_t time_text(int64_t us, char *b)
+{
+    ipl_civil c;
+    ipl_us_to_civil(us, &c);
+    if (c.year < 0 || c.year > 9999)
+        return ipl_time_format(us, b, IPL_TIME_BUF);
+    int v[6] = {c.year, c.mon, c.day, c.hour, c.min, c.sec};
+    static const char sep[6] = {'-', '-', 'T', ':', ':', 0};
+    size_t n = 0;
+    b[n++] = (char)('0' + v[0] / 1000);
+    b[n++] = (char)('0' + v[0] / 100 % 10);
+    b[n++] = (char)('0' + v[0] / 10 % 10);
+    b[n++] = (char)('0' + v[0] % 10);
+    for (int i = 1; i < 6; i++) {
+        b[n++] = sep[i - 1];
+        b[n++] = (char)('0' + v[i] / 10 % 10);
+        b[n++] = (char)('0' + v[i] % 10);
+    }
+    if (c.usec) {
+        b[n++] = '.';
+        for (int k = 100000; k; k /= 10)
+            b[n++] = (char)('0' + c.usec / k % 10);
+    }
+    b[n++] = 'Z';
+    b[n] = '\0';
+    return n;
+}
+
+static void jw_field(jw *w, const char *key, const char *val)
+{
+    jw_lit(w, ",\"");
+    jw_lit(w, key);
+    jw_lit(w, "\":");
+    jw_str(w, val, strlen(val));
+}
+
+/* One SSE message: id, event (the kind), data (the event as JSON). */
+static void event_sse(struct evbuffer *out, uint64_t seq, const ipl_event *ev)
+{
+    jw w;
+    w.out = out;
+    w.n = 0;
+    char buf[IPL_TIME_BUF + IPL_IP_TEXT];
+    const char *kind = ipl_kind_name(ev->kind);
+    jw_lit(&w, "id: ");
+    jw_u64(&w, seq);
+    jw_lit(&w, "\nevent: ");
+    jw_lit(&w, kind);
+    jw_lit(&w, "\ndata: {\"seq\":");
+    jw_u64(&w, ev->seq);
+    time_text(ev->ts, buf);
+    jw_field(&w, "ts", buf);
+    jw_field(&w, "kind", kind);
+    if (ev->has_ip) {
+        ipl_ip_format(ev->ip, buf, sizeof buf);
+        jw_field(&w, "ip", buf);
+    }
+    if (ev->mac) jw_field(&w, "mac", ev->mac);
+    if (ev->duid) jw_field(&w, "duid", ev->duid);
+    if (ev->host) jw_field(&w, "host", ev->host);
+    if (ev->user) jw_field(&w, "user", ev->user);
+    if (ev->server) jw_field(&w, "server", ev->server);
+    if (ev->source) jw_field(&w, "source", ev->source);
+    jw_lit(&w, ",\"line\":");
+    jw_u64(&w, ev->line);
+    jw_lit(&w, ",\"attrs\":{");
+    for (uint32_t i = 0; i < ev->nattr; i++) {
+        const char *name = ipl_attr_name(ev->attr[i].key);
+        size_t n = ev->attr[i].len > IPL_ATTR_VAL_MAX ? IPL_ATTR_VAL_MAX : ev->attr[i].len;
+        const char *v = ev->attr[i].val;
+        const char *nul = memchr(v, '\0', n);   /* cJSON stopped at a NUL */
+        if (nul)
+            n = (size_t)(nul - v);
+        if (i)
+            jw_put(&w, ",", 1);
+        jw_str(&w, name ? name : "unknown", strlen(name ? name : "unknown"));
+        jw_put(&w, ":", 1);
+        jw_str(&w, v, n);
+    }
+    jw_lit(&w, "}}\n\n");
+    jw_flush(&w);
+}
+
+/* ---- the write queue: the pending batch (loop) and the writer thread ---- */
+static void tail_pump(ipl_server *s);
+static void flush(ipl_server *s);
+static void inputs_resume(ipl_server *s);
+
+static void *writer_main(void *arg)
+{
+    ipl_server *s = arg;
+    writer *w = &s->w;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->qlen && !w->quit)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (!w->qlen)
+            break;                           /* quit, and nothing handed over */
+        ipl_batch *b = w->q[w->qhead];
+        int64_t since = w->since[w->qhead];
+        pthread_mutex_unlock(&w->mu);
+        ipl_commit_info info;
+        ipl_diag d = {0};
+        size_t n = ipl_batch_events(b);
+        memset(&info, 0, sizeof info);
+        int64_t t0 = mono_us();
+        int err = ipl_store_commit(s->st, b, &info, &d);
+        int64_t at = mono_us();
+        ipl_batch_clear(b);
+        pthread_mutex_lock(&w->mu);
+        wresult *r = &w->res[w->nres < WQ ? w->nres++ : WQ - 1];  /* < WQ: see res */
+        r->err = err;
+        snprintf(r->msg, sizeof r->msg, "%s", err ? (d.msg[0] ? d.msg : ipl_strerror(err)) : "");
+        r->events = n;
+        r->info = info;
+        r->at = at;
+        r->since = since;
+        r->took = at - t0;
+        w->qhead = (w->qhead + 1) % WQ;
+        w->qlen--;
+        w->free[w->nfree++] = b;
+        pthread_cond_broadcast(&w->idle);
+        pthread_mutex_unlock(&w->mu);
+        char one = 1;
+        if (write(w->pipe[1], &one, 1) < 0) {
+            /* a full pipe already holds a wake-up */
+        }
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Loop: waits until the writer has committed everything handed over (it may be committing: never
+ * call this while holding a read transaction, the writer may be waiting for it to grow the map). */
+static void writer_wait(ipl_server *s)
+{
+    if (ipl_store_thread_txns())
+        logf_(s, "bug: waiting for the writer with %u transactions open", ipl_store_thread_txns());
+    pthread_mutex_lock(&s->w.mu);
+    while (s->w.qlen)
+        pthread_cond_wait(&s->w.idle, &s->w.mu);
+    pthread_mutex_unlock(&s->w.mu);
+}
+
+/* Loop: takes the writer's results into the server's counters and the commit ring. */
+static void collect(ipl_server *s)
+{
+    writer *w = &s->w;
+    wresult res[WQ];
+    pthread_mutex_lock(&w->mu);
+    size_t n = w->nres;
+    memcpy(res, w->res, n * sizeof *res);
+    w->nres = 0;
+    pthread_mutex_unlock(&w->mu);
+    for (size_t i = 0; i < n; i++) {
+        const wresult *r = &res[i];
+        s->writer_busy += (double)r->took / 1e6;
+        if (r->err) {
+            s->commit_failures++;
+            logf_(s, "commit failed, batch of %zu events dropped: %s", r->events, r->msg);
+            continue;
+        }
+        s->commits++;
+        s->lag = (double)(r->at - r->since) / 1e6;
+        if (r->info.last_seq) {
+            size_t k = s->ring_pos++ % COMMIT_RING;
+            s->ring[k].first = r->info.first_seq;
+            s->ring[k].last = r->info.last_seq;
+            s->ring[k].at = r->at;
+        }
+    }
+}
+
+/* Loop: hands the pending batch to the writer; 0 when its queue is full. */
+static int submit(ipl_server *s)
+{
+    writer *w = &s->w;
     if (!s->pending_dirty)
-        return;
-    for (int i = 0; i < 2; i++)
+        return 1;
+    pthread_mutex_lock(&w->mu);
+    int room = w->nfree > 0;
+    pthread_mutex_unlock(&w->mu);
+    if (!room)
+        return 0;
+    collect(s);
+    for (int i = 0; i < 2; i++)          /* the positions go with the batch they belong to */
         if (s->sl[i].pos.line) {
             s->sl[i].pos.updated = now_us(s);
             ipl_batch_set_source(s->pending, s->sl[i].name, &s->sl[i].pos, NULL);
         }
-    ipl_commit_info info;
-    ipl_diag d = {0};
-    int err = ipl_store_commit(s->st, s->pending, &info, &d);
-    if (err) {
-        s->commit_failures++;
-        logf_(s, "commit failed, batch of %zu events dropped: %s", ipl_batch_events(s->pending), d.msg);
-    } else {
-        s->commits++;
-        s->lag = (double)(mono_us() - s->pending_since) / 1e6;
-        if (info.last_seq) {
-            size_t k = s->ring_pos++ % COMMIT_RING;
-            s->ring[k].first = info.first_seq;
-            s->ring[k].last = info.last_seq;
-            s->ring[k].at = mono_us();
-        }
-    }
-    ipl_batch_clear(s->pending);
+    pthread_mutex_lock(&w->mu);
+    size_t k = (w->qhead + w->qlen++) % WQ;
+    w->q[k] = s->pending;
+    w->since[k] = s->pending_since;
+    s->pending = w->free[--w->nfree];
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
     s->pending_dirty = 0;
+    return 1;
+}
+
+/* Events that make a batch worth handing over at once (a commit's share of the tail's work). */
+static size_t handover_events(const ipl_server *s)
+{
+    size_t h = s->conf.batch_events / WQ;
+    return h ? h : 1;
+}
+
+static int pending_full(const ipl_server *s)
+{
+    return ipl_batch_events(s->pending) >= s->conf.batch_events;
+}
+
+static void inputs_pause(ipl_server *s)
+{
+    if (s->paused)
+        return;
+    s->paused = 1;
+    s->pauses++;
+    for (size_t i = 0; i < s->tcp_conns; i++)
+        bufferevent_disable(s->tcp[i]->bev, EV_READ);
+}
+
+/* Loop, asynchronous: the batch goes to the writer's queue if there is room; when there is none
+ * and the batch is full, the syslog TCP inputs pause until a commit is done (on_writer_done). */
+static void flush_async(ipl_server *s)
+{
+    if (s->draining) {
+        flush(s);
+        return;
+    }
+    if (!submit(s) && pending_full(s))
+        inputs_pause(s);
+}
+
+/* Loop, synchronous: everything pending is committed when it returns (API writes answer
+ * "stored"; follow and retention commit after it through their own code). */
+static void flush(ipl_server *s)
+{
+    if (s->pending_dirty && !submit(s)) {
+        writer_wait(s);
+        submit(s);
+    }
+    writer_wait(s);
+    collect(s);
+    inputs_resume(s);
+    tail_pump(s);
+}
+
+static void on_writer_done(evutil_socket_t fd, short what, void *arg)
+{
+    ipl_server *s = arg;
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    collect(s);
+    if (s->pending_dirty && (ipl_batch_events(s->pending) >= handover_events(s) || s->paused ||
+                             mono_us() - s->pending_since >= (int64_t)s->conf.commit_ms * 1000))
+        submit(s);
+    inputs_resume(s);
     tail_pump(s);
 }
 
@@ -280,7 +607,7 @@ static void mark_pending(ipl_server *s)
     s->pending_dirty = 1;
 }
 
-static void on_commit_timer(evutil_socket_t fd, short what, void *arg) { flush(arg); }
+static void on_commit_timer(evutil_socket_t fd, short what, void *arg) { flush_async(arg); }
 
 /* ---- tail ---- */
 static void tail_remove(ipl_server *s, tail_client *c)
@@ -297,34 +624,50 @@ static void tail_remove(ipl_server *s, tail_client *c)
     free(c);
 }
 
-static int64_t commit_time(const ipl_server *s, uint64_t seq)
+static int64_t commit_time(ipl_server *s, uint64_t seq)
 {
+    size_t h = s->ring_hit;      /* consecutive events mostly share a commit */
+    if (s->ring[h].at && seq >= s->ring[h].first && seq <= s->ring[h].last)
+        return s->ring[h].at;
     for (size_t i = 0; i < COMMIT_RING; i++)
-        if (s->ring[i].at && seq >= s->ring[i].first && seq <= s->ring[i].last)
+        if (s->ring[i].at && seq >= s->ring[i].first && seq <= s->ring[i].last) {
+            s->ring_hit = i;
             return s->ring[i].at;
+        }
     return 0;
 }
 
-static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, int64_t mono)
+/* 1 when the client has more to come (its next slice, or when its output queue drained) */
+static int tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last, int64_t mono)
 {
     struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
     size_t queued = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
     if (queued > s->conf.limits.stream_buffer) {
-        if (!c->stalled_since)
+        if (!c->stalled_since) {
             c->stalled_since = mono;
-        return;
+            s->tail_stalls++;
+        }
+        return 1;
     }
     c->stalled_since = 0;
     struct evbuffer *out = evbuffer_new();
     if (!out)
-        return;
+        return 0;
     int n = 0;
     ipl_evcur *ec = NULL;
     if (c->filter && ipl_evcur_open(t, &ec, NULL) != IPL_OK) {
         evbuffer_free(out);
-        return;
+        return 0;
     }
-    while (c->last < last && n < TAIL_BATCH && evbuffer_get_length(out) < s->conf.limits.stream_buffer) {
+    int more = 0;
+    /* a client more than 20 ms behind the commits gets 3 slices' time (the target is 50 ms) */
+    int64_t behind = c->last < last ? commit_time(s, c->last + 1) : 0;
+    int64_t slice = behind && mono - behind > 20000 ? 3 * TAIL_SLICE_US : TAIL_SLICE_US;
+    for (unsigned scanned = 1; c->last < last && evbuffer_get_length(out) < s->conf.limits.stream_buffer; scanned++) {
+        if ((scanned & 63) == 0 && mono_us() - mono > slice) {
+            more = 1;
+            break;
+        }
         uint64_t seq = ++c->last;
         ipl_event ev;
         if (c->filter) {            /* the query's test on the raw record first */
@@ -340,18 +683,13 @@ static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last,
             if (!m)
                 continue;
         }
-        if (ipl_store_get(t, seq, &ev, NULL) != IPL_OK)
+        if (ipl_store_get_cached(t, s->strcache, seq, &ev, NULL) != IPL_OK)
             continue;
         if (!c->kinds[ev.kind & 0xff])
             continue;
         if (ev.has_ip && !ipl_principal_sees(&c->p, ev.ip))
             continue;
-        char *js = event_json(&ev);
-        if (!js)
-            break;
-        evbuffer_add_printf(out, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)seq,
-                            ipl_kind_name(ev.kind), js);
-        free(js);
+        event_sse(out, seq, &ev);
         int64_t at = commit_time(s, seq);
         if (at)
             histo_add(&s->tail_lat, (double)(mono - at) / 1e6);
@@ -365,17 +703,20 @@ static void tail_send(ipl_server *s, tail_client *c, ipl_rtxn *t, uint64_t last,
         c->last_write = mono;
     }
     evbuffer_free(out);
+    return more || c->last < last;
 }
 
 static void tail_pump(ipl_server *s)
 {
     if (!s->tails)
         return;
+    collect(s);          /* the commit ring up to date: the 10 ms poll may see a commit first */
     ipl_rtxn *t;
     if (ipl_rtxn_begin(s->st, &t, NULL))
         return;
     uint64_t last = ipl_store_last_seq(t);
     int64_t mono = mono_us();
+    int more = 0, stalled = 0;
     for (tail_client *c = s->tails, *next; c; c = next) {
         next = c->next;
         if (c->stalled_since && mono - c->stalled_since > (int64_t)s->conf.limits.stalled_seconds * 1000000) {
@@ -386,10 +727,23 @@ static void tail_pump(ipl_server *s)
             evhttp_connection_free(evcon);
             continue;
         }
-        if (c->last < last || mono - c->last_write > 15 * 1000000 || c->stalled_since)
-            tail_send(s, c, t, last, mono);
+        if ((c->last < last || mono - c->last_write > 15 * 1000000 || c->stalled_since) &&
+            tail_send(s, c, t, last, mono)) {
+            if (c->stalled_since)
+                stalled = 1;
+            else
+                more = 1;
+        }
     }
     ipl_rtxn_end(t);
+    /* the rest in the next slice, once the loop served what is ready meanwhile (HTTP, syslog) */
+    /* the rest in the next slice: a 0 s timer runs after the next I/O poll; a client whose
+     * output queue is full is looked at again in 1 ms (evhttp owns its write callback) */
+    static const struct timeval now0 = {0, 0}, ms1 = {0, 1000};
+    if (s->pump_ev && more)
+        evtimer_add(s->pump_ev, &now0);
+    else if (s->pump_ev && stalled && !evtimer_pending(s->pump_ev, NULL))
+        evtimer_add(s->pump_ev, &ms1);
 }
 
 static void on_tail_timer(evutil_socket_t fd, short what, void *arg) { tail_pump(arg); }
@@ -1076,6 +1430,9 @@ static int h_tail(void *ctx, ipl_api_req *r)
         int sndbuf = s->conf.limits.stream_buffer < 16384 ? 16384
                    : s->conf.limits.stream_buffer > (8u << 20) ? (int)(8u << 20) : (int)s->conf.limits.stream_buffer;
         setsockopt(bufferevent_getfd(tbev), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        /* libevent writes at most 16 KiB per connection and loop iteration by default: with the
+         * loop busy (HTTP, syslog) that caps a tail at a few MB/s; let one write take the queue */
+        bufferevent_set_max_single_write(tbev, (size_t)sndbuf);
     }
     struct evkeyvalq *oh = evhttp_request_get_output_headers(r->req);
     evhttp_add_header(oh, "Content-Type", "text/event-stream");
@@ -1133,15 +1490,26 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                            "# TYPE ipledger_http_rejected_connections_total counter\nipledger_http_rejected_connections_total %llu\n"
                            "# TYPE ipledger_http_connections gauge\nipledger_http_connections %zu\n"
                            "# TYPE ipledger_syslog_bad_frames_total counter\nipledger_syslog_bad_frames_total %llu\n"
+                           "# HELP ipledger_syslog_udp_dropped_total Datagrams dropped while the writer was behind.\n"
+                           "# TYPE ipledger_syslog_udp_dropped_total counter\nipledger_syslog_udp_dropped_total %llu\n"
+                           "# HELP ipledger_ingest_pauses_total Times syslog TCP reading paused for the writer.\n"
+                           "# TYPE ipledger_ingest_pauses_total counter\nipledger_ingest_pauses_total %llu\n"
+                           "# TYPE ipledger_pending_events gauge\nipledger_pending_events %zu\n"
+                           "# HELP ipledger_writer_busy_seconds_total Time the writer thread spent in commits.\n"
+                           "# TYPE ipledger_writer_busy_seconds_total counter\nipledger_writer_busy_seconds_total %.6f\n"
                            "# TYPE ipledger_tail_clients gauge\nipledger_tail_clients %zu\n"
                            "# TYPE ipledger_tail_dropped_total counter\nipledger_tail_dropped_total %llu\n"
+                           "# HELP ipledger_tail_stalls_total Times a tail client's output queue passed stream_buffer_bytes.\n"
+                           "# TYPE ipledger_tail_stalls_total counter\nipledger_tail_stalls_total %llu\n"
                            "# HELP ipledger_denials_unrecorded_total Denials counted on a later auth.fail event instead of one each.\n"
                            "# TYPE ipledger_denials_unrecorded_total counter\nipledger_denials_unrecorded_total %llu\n",
                         s->lag, (unsigned long long)s->commits, (unsigned long long)s->commit_failures,
                         (unsigned long long)s->denied, (unsigned long long)s->unauthenticated,
                         (unsigned long long)s->rejected_conns, s->nconns,
-                        (unsigned long long)s->syslog_frames_bad, s->ntails,
-                        (unsigned long long)s->dropped_clients, (unsigned long long)s->denials_suppressed);
+                        (unsigned long long)s->syslog_frames_bad, (unsigned long long)s->udp_dropped,
+                        (unsigned long long)s->pauses, ipl_batch_events(s->pending), s->writer_busy, s->ntails,
+                        (unsigned long long)s->dropped_clients, (unsigned long long)s->tail_stalls,
+                        (unsigned long long)s->denials_suppressed);
     evbuffer_add_printf(b, "# HELP ipledger_http_request_duration_seconds Handler time by route.\n"
                            "# TYPE ipledger_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < s->nroutes; i++) {
@@ -1452,8 +1820,8 @@ static void syslog_message(ipl_server *s, int which, const char *msg, size_t len
     src_count *sc = src_get(s, ss->name);
     sc->events += ev;
     sc->quarantined += q;
-    if (ipl_batch_events(s->pending) >= s->conf.batch_events)
-        flush(s);
+    if (ipl_batch_events(s->pending) >= handover_events(s))
+        flush_async(s);
 }
 
 static void on_udp(evutil_socket_t fd, short what, void *arg)
@@ -1468,21 +1836,35 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
             s->syslog_frames_bad++;
             continue;
         }
+        /* UDP cannot push back: beyond 4 batches waiting for the writer, datagrams are dropped
+         * (counted: ipledger_syslog_udp_dropped_total) */
+        if (s->paused && ipl_batch_events(s->pending) >= 4 * s->conf.batch_events) {
+            s->udp_dropped++;
+            continue;
+        }
         syslog_message(s, 0, buf, (size_t)n);
     }
 }
 
-static void tcp_close(ipl_server *s, struct bufferevent *bev)
+static void tcp_close(tcp_conn *c)
 {
-    bufferevent_free(bev);
-    s->tcp_conns--;
+    ipl_server *s = c->s;
+    for (size_t i = 0; i < s->tcp_conns; i++)
+        if (s->tcp[i] == c) {
+            s->tcp[i] = s->tcp[--s->tcp_conns];
+            break;
+        }
+    bufferevent_free(c->bev);
+    free(c);
 }
 
-static void on_tcp_read(struct bufferevent *bev, void *arg)
+/* Reads the connection's buffered frames until none is complete or the inputs pause; after the
+ * sender's EOF, the last frame (no LF) too, and closes. 1 when the connection was closed. */
+static int tcp_drain(tcp_conn *c)
 {
-    ipl_server *s = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    for (;;) {
+    ipl_server *s = c->s;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (!s->paused) {
         size_t len = evbuffer_get_length(in);
         if (!len)
             break;
@@ -1490,30 +1872,59 @@ static void on_tcp_read(struct bufferevent *bev, void *arg)
         const char *msg;
         size_t mlen, used;
         int rc = ipl_syslog_frame(data, len, s->conf.limits.syslog_message, &msg, &mlen, &used);
-        if (rc == IPL_ENOTFOUND)
+        if (rc == IPL_ENOTFOUND) {
+            if (c->eof) {
+                if (len <= s->conf.limits.syslog_message)
+                    syslog_message(s, 1, data, len);  /* last frame, no LF */
+                evbuffer_drain(in, len);
+            }
             break;
+        }
         if (rc) {
             s->syslog_frames_bad++;
             logf_(s, "syslog tcp: %s frame, connection dropped", rc == IPL_ELIMIT ? "oversized" : "malformed");
-            tcp_close(s, bev);
-            return;
+            tcp_close(c);
+            return 1;
         }
         if (mlen)
             syslog_message(s, 1, msg, mlen);
         evbuffer_drain(in, used);
     }
+    if (c->eof && !s->paused && !evbuffer_get_length(in)) {
+        tcp_close(c);
+        return 1;
+    }
+    return 0;
 }
+
+static void on_tcp_read(struct bufferevent *bev, void *arg) { tcp_drain(arg); }
 
 static void on_tcp_event(struct bufferevent *bev, short what, void *arg)
 {
-    ipl_server *s = arg;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        struct evbuffer *in = bufferevent_get_input(bev);
-        size_t len = evbuffer_get_length(in);
-        if ((what & BEV_EVENT_EOF) && len && len <= s->conf.limits.syslog_message)
-            syslog_message(s, 1, (const char *)evbuffer_pullup(in, -1), len);  /* last frame, no LF */
-        tcp_close(s, bev);
+    tcp_conn *c = arg;
+    if (what & BEV_EVENT_EOF) {
+        c->eof = 1;
+        tcp_drain(c);        /* closes now, or when the inputs resume */
+    } else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        tcp_close(c);
     }
+}
+
+/* The writer caught up (or a synchronous flush emptied the batch): read the TCP inputs again,
+ * first what they have buffered. */
+static void inputs_resume(ipl_server *s)
+{
+    if (!s->paused || pending_full(s))
+        return;
+    s->paused = 0;
+    for (size_t i = s->tcp_conns; i-- > 0 && !s->paused;) {
+        tcp_conn *c = s->tcp[i];
+        if (!tcp_drain(c) && !c->eof)
+            bufferevent_enable(c->bev, EV_READ);
+    }
+    if (s->paused)            /* full again: keep every connection off (some were re-enabled) */
+        for (size_t i = 0; i < s->tcp_conns; i++)
+            bufferevent_disable(s->tcp[i]->bev, EV_READ);
 }
 
 static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -1525,17 +1936,22 @@ static void on_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct s
         evutil_closesocket(fd);
         return;
     }
-    struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    tcp_conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = c ? bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
     if (!bev) {
+        free(c);
         evutil_closesocket(fd);
         return;
     }
-    s->tcp_conns++;
+    c->s = s;
+    c->bev = bev;
+    s->tcp[s->tcp_conns++] = c;
     bufferevent_setwatermark(bev, EV_READ, 0, s->conf.limits.syslog_message + 16);
-    bufferevent_setcb(bev, on_tcp_read, NULL, on_tcp_event, s);
+    bufferevent_setcb(bev, on_tcp_read, NULL, on_tcp_event, c);
     struct timeval tv = {3600, 0};
     bufferevent_set_timeouts(bev, &tv, NULL);
-    bufferevent_enable(bev, EV_READ);
+    if (!s->paused)
+        bufferevent_enable(bev, EV_READ);
 }
 
 static int parse_sockaddr(const char *hp, struct sockaddr_storage *ss, int *sslen, ipl_diag *d)
@@ -1678,6 +2094,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 void ipl_server_stop(ipl_server *s)
 {
     s->stopping = 1;
+    /* the frames syslog TCP connections hold in their buffers are read and committed too */
+    s->draining = 1;
+    flush(s);
+    for (size_t i = s->tcp_conns; i-- > 0;)
+        tcp_drain(s->tcp[i]);
     flush(s);
     event_base_loopexit(s->base, NULL);
 }
@@ -1737,12 +2158,23 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     s->sl[0].name = "syslog:udp";
     s->sl[1].name = "syslog:tcp";
     ipl_arena_init(&s->arena, (size_t)16 << 20);
+    s->w.pipe[0] = s->w.pipe[1] = -1;
+    pthread_mutex_init(&s->w.mu, NULL);
+    pthread_cond_init(&s->w.work, NULL);
+    pthread_cond_init(&s->w.idle, NULL);
     if (!(s->conns = calloc(s->conf.limits.connections + 1, sizeof *s->conns)) ||
+        !(s->tcp = calloc(s->conf.limits.connections + 1, sizeof *s->tcp)) ||
         !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) ||
+        ipl_strcache_new(&s->strcache) ||
         !(s->base = event_base_new()) || !(s->http = evhttp_new(s->base))) {
         err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
         goto out;
     }
+    for (; s->w.nfree < WQ; s->w.nfree++)
+        if (ipl_batch_new(&s->w.free[s->w.nfree])) {
+            err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+            goto out;
+        }
     if (s->conf.tls_cert[0] && (err = tls_open(s, d)))
         goto out;
     evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->conf.limits.header_bytes);
@@ -1794,7 +2226,8 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     struct timeval ftv = {s->conf.follow_ms / 1000, (s->conf.follow_ms % 1000) * 1000};
     s->commit_ev = event_new(s->base, -1, EV_PERSIST, on_commit_timer, s);
     s->tail_ev = event_new(s->base, -1, EV_PERSIST, on_tail_timer, s);
-    if (!s->commit_ev || !s->tail_ev || event_add(s->commit_ev, &ctv) || event_add(s->tail_ev, &ttv)) {
+    s->pump_ev = event_new(s->base, -1, 0, on_tail_timer, s);
+    if (!s->commit_ev || !s->tail_ev || !s->pump_ev || event_add(s->commit_ev, &ctv) || event_add(s->tail_ev, &ttv)) {
         err = ipl_diag_set(d, IPL_ENOMEM, "cannot arm timers");
         goto out;
     }
@@ -1811,6 +2244,24 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
             goto out;
         }
     signal(SIGPIPE, SIG_IGN);
+    /* the writer thread, woken through a pipe; it takes no signals (the loop's evsignal does) */
+    if (pipe(s->w.pipe) || evutil_make_socket_nonblocking(s->w.pipe[0]) ||
+        evutil_make_socket_nonblocking(s->w.pipe[1]) ||
+        !(s->w.ev = event_new(s->base, s->w.pipe[0], EV_READ | EV_PERSIST, on_writer_done, s)) ||
+        event_add(s->w.ev, NULL)) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot make the writer's pipe: %s", strerror(errno));
+        goto out;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int prc = pthread_create(&s->w.thr, NULL, writer_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot start the writer thread: %s", strerror(prc));
+        goto out;
+    }
+    s->w.started = 1;
 out:
     if (err)
         ipl_server_free(s);
@@ -1835,12 +2286,35 @@ int ipl_server_run(ipl_server *s, ipl_diag *d)
     return IPL_OK;
 }
 
+/* Commits what was handed over and ends the writer thread (joined). */
+static void writer_stop(ipl_server *s)
+{
+    if (!s->w.started)
+        return;
+    pthread_mutex_lock(&s->w.mu);
+    s->w.quit = 1;
+    pthread_cond_signal(&s->w.work);
+    pthread_mutex_unlock(&s->w.mu);
+    pthread_join(s->w.thr, NULL);
+    s->w.started = 0;
+}
+
 void ipl_server_free(ipl_server *s)
 {
     if (!s)
         return;
+    writer_stop(s);
+    if (s->pending_dirty)
+        logf_(s, "stopping with %zu events not committed", ipl_batch_events(s->pending));
     while (s->tails)
         tail_remove(s, s->tails);
+    while (s->tcp_conns)
+        tcp_close(s->tcp[0]);
+    if (s->w.ev)
+        event_free(s->w.ev);
+    for (int i = 0; i < 2; i++)
+        if (s->w.pipe[i] >= 0)
+            close(s->w.pipe[i]);
     if (s->http)
         evhttp_free(s->http);
     if (s->tcp_l)
@@ -1853,6 +2327,8 @@ void ipl_server_free(ipl_server *s)
         event_free(s->commit_ev);
     if (s->tail_ev)
         event_free(s->tail_ev);
+    if (s->pump_ev)
+        event_free(s->pump_ev);
     if (s->follow_ev)
         event_free(s->follow_ev);
     for (int i = 0; i < 3; i++)
@@ -1869,7 +2345,16 @@ void ipl_server_free(ipl_server *s)
         ipl_tz_free(s->follow_tz[i]);
     ipl_tz_free(s->sl_tz);
     ipl_batch_free(s->pending);
+    for (size_t i = 0; i < s->w.nfree; i++)
+        ipl_batch_free(s->w.free[i]);
+    for (size_t i = 0; i < s->w.qlen; i++)          /* not started: never handed over */
+        ipl_batch_free(s->w.q[(s->w.qhead + i) % WQ]);
+    ipl_strcache_free(s->strcache);
+    pthread_mutex_destroy(&s->w.mu);
+    pthread_cond_destroy(&s->w.work);
+    pthread_cond_destroy(&s->w.idle);
     ipl_arena_release(&s->arena);
+    free(s->tcp);
     free(s->map);
     free(s->conns);
 #ifdef IPL_HAVE_TLS

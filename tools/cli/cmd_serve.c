@@ -727,7 +727,6 @@ static void tail_line(tail_cli *c, const char *l, size_t n)
     } else if (n >= 6 && memcmp(l, "data: ", 6) == 0) {
         fwrite(l + 6, 1, n - 6, stdout);
         fputc('\n', stdout);
-        fflush(stdout);
         if (c->max && ++c->count >= c->max) {
             c->done = 1;
             event_base_loopexit(c->base, NULL);
@@ -740,15 +739,21 @@ static void tail_chunk(struct evhttp_request *req, void *arg)
     tail_cli *c = arg;
     c->failures = 0;
     evbuffer_add_buffer(c->line, evhttp_request_get_input_buffer(req));
-    for (;;) {
-        size_t n;
-        char *l = evbuffer_readln(c->line, &n, EVBUFFER_EOL_LF);
-        if (!l)
+    /* the lines in place (no copy per line: at 100,000 events/s this client is on the same cores
+     * as the server), then what was read is drained; a partial line waits for the next chunk */
+    size_t len = evbuffer_get_length(c->line), used = 0;
+    const char *buf = len ? (const char *)evbuffer_pullup(c->line, -1) : NULL;
+    while (buf && used < len) {
+        const char *nl = memchr(buf + used, '\n', len - used);
+        if (!nl)
             break;
+        size_t n = (size_t)(nl - (buf + used));
         if (!c->done)
-            tail_line(c, l, n);
-        free(l);
+            tail_line(c, buf + used, n && buf[used + n - 1] == '\r' ? n - 1 : n);
+        used += n + 1;
     }
+    evbuffer_drain(c->line, used);
+    fflush(stdout);      /* once per chunk the server sent, not once per event */
     if (evbuffer_get_length(c->line) > 1 << 20)
         evbuffer_drain(c->line, evbuffer_get_length(c->line));
 }
