@@ -779,6 +779,13 @@ static int fast_step(pstate *s, ipl_rtxn **t, int64_t wfrom, int64_t wto, int *d
     if (sp.lock_wait > 0.002)          /* the writer lock was held by someone else */
         yield = 1;
     step_pause(s, took, yield ? IPL_PURGE_YIELD_PCT : 0);
+    if (!yield && !*done) {
+        /* LMDB's writer mutex is not fair: a writer of another process that blocked on it during
+         * this transaction would lose it again to the next one. A short grace lets it in; the next
+         * step then sees its commit (or waits for its lock) and yields. */
+        struct timespec g = {0, IPL_PURGE_GRACE_MS * 1000000L};
+        nanosleep(&g, NULL);
+    }
 out:
     ipl_purge_span_release(&sp);
     return err;

@@ -49,7 +49,8 @@
 /* When another writer committed between two such transactions, the purge sleeps this share of
  * its transaction's time after it (more with --pause): concurrent ingest keeps about half its
  * rate; alone, the purge never sleeps. */
-#define IPL_PURGE_YIELD_PCT   200
+#define IPL_PURGE_YIELD_PCT   400
+#define IPL_PURGE_GRACE_MS    5         /* after a step that did not yield: room for a blocked writer */
 #define IPL_PURGE_PATTERNS_MAX 64       /* --kind / --source values */
 #define IPL_PURGE_SOURCES_MAX 1024      /* distinct sources counted by name (the rest: "other") */
 
