@@ -1,12 +1,12 @@
-/* tests/fuzz/fuzz_stream.h — what the line-stream fuzz targets of parsers/winsec.c and
- * parsers/mswin_dhcp_config.c share: run(parser, input) splits the input on '\n', feeds every line
- * (an exact-size heap copy) to one parser state, asks pending() after each and finish() at the
- * end, and checks the emitted events field by field and every error for its reason. */
+/* tests/fuzz/fuzz_stream.h — what the line-by-line fuzz targets share (winsec, mswin_dhcp_config,
+ * mswin_dhcp, ipledger_ndjson, the syslog router): run_with(parser, input, opts) checks probe's
+ * score, splits the input on '\n', feeds every line (an exact-size heap copy, so a read past its
+ * end is caught) to one parser state, calls finish() at the end and then wants pending() idle,
+ * and checks the emitted events field by field and every error for its reason. */
 #ifndef IPL_FUZZ_STREAM_H
 #define IPL_FUZZ_STREAM_H
 
-#include "engine/addr.h"
-#include "engine/err.h"
+#include "tests/fuzz/fuzz_event.h"
 #include "parsers/parser.h"
 
 #include <stdint.h>
@@ -15,47 +15,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static volatile size_t sink;
-
-static void touch_str(const char *s)
-{
-    if (s) {
-        size_t n = strlen(s);
-        if (n >= IPL_STR_MAX)
-            abort();                     /* the event's string limit */
-        sink += n;
-    }
-}
+typedef struct fuzz_opts {
+    const char *server;          /* ctx.server: the --server given (NULL: none) */
+    int64_t     now;             /* ctx.now (0: unset) */
+    int         require_server;  /* every event names its server */
+    int         mac12;           /* a MAC is 12 hex digits */
+} fuzz_opts;
 
 static int on_event(void *ctx, const ipl_event *ev)
 {
-    (void)ctx;
-    char ip[IPL_IP_TEXT];
-    if (ev->has_ip)
-        sink += ipl_ip_format(ev->ip, ip, sizeof ip);
-    if (ev->kind == IPL_K_NONE || ev->kind >= IPL_K__COUNT)
+    const fuzz_opts *o = ctx;
+    if (o->require_server && !ev->server)
         abort();
-    if (!ev->server)
-        abort();
-    touch_str(ev->mac);
-    touch_str(ev->duid);
-    touch_str(ev->host);
-    touch_str(ev->user);
-    touch_str(ev->server);
-    if (ev->nattr > IPL_ATTR_MAX)
-        abort();
-    for (uint32_t i = 0; i < ev->nattr; i++) {
-        const ipl_attr *a = &ev->attr[i];
-        if (a->key == 0 || a->key >= IPL_A__COUNT || a->len > IPL_ATTR_VAL_MAX)
-            abort();
-        for (uint32_t k = 0; k < a->len; k++)
-            sink += (unsigned char)a->val[k];
-    }
-    sink += (size_t)ev->ts;
+    fuzz_check_event(ev, o->mac12);
     return IPL_OK;
 }
 
-static void run(const ipl_parser *p, const char *s, size_t size)
+static void run_with(const ipl_parser *p, const char *s, size_t size, const fuzz_opts *o)
 {
     int score = p->probe(s, size);
     if (score < 0 || score > 100)
@@ -65,6 +41,8 @@ static void run(const ipl_parser *p, const char *s, size_t size)
     ipl_parse_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.tz = ipl_tz_utc();
+    ctx.server = o->server;
+    ctx.now = o->now;
     ctx.arena = &arena;
     void *state = calloc(1, p->state_size ? p->state_size : 1);
     if (!state)
@@ -81,7 +59,7 @@ static void run(const ipl_parser *p, const char *s, size_t size)
             break;
         memcpy(line, s + pos, n);
         ipl_diag_clear(&d);
-        int rc = p->line(state, &ctx, line, n, on_event, NULL, &d);
+        int rc = p->line(state, &ctx, line, n, on_event, (void *)o, &d);
         if (rc != IPL_OK && (d.code != rc || d.msg[0] == '\0'))
             abort();                        /* every error carries its reason */
         free(line);
@@ -92,7 +70,7 @@ static void run(const ipl_parser *p, const char *s, size_t size)
     }
     ipl_diag_clear(&d);
     if (p->finish) {
-        int rc = p->finish(state, &ctx, on_event, NULL, &d);
+        int rc = p->finish(state, &ctx, on_event, (void *)o, &d);
         if (rc != IPL_OK && (d.code != rc || d.msg[0] == '\0'))
             abort();
     }
@@ -102,6 +80,13 @@ static void run(const ipl_parser *p, const char *s, size_t size)
         p->release(state);
     free(state);
     ipl_arena_release(&arena);
+}
+
+/* The stream targets whose parser names the server itself (winsec, mswin_dhcp_config). */
+static inline void run(const ipl_parser *p, const char *s, size_t size)
+{
+    const fuzz_opts o = {NULL, 0, 1, 0};
+    run_with(p, s, size, &o);
 }
 
 #endif
