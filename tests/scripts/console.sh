@@ -45,7 +45,7 @@ check "the ranges are discovered" contains "$("$IPL" asm discover --store st --f
 TOKEN=$("$IPL" token create --store st --name console --role Administrator)
 check "token create" contains "$TOKEN" "ipl_"
 
-PORT=$((20000 + ($$ % 15000) * 2 + 1))
+ports 1; PORT=${P[0]}
 rm -rf "$ART"
 mkdir -p "$ART"
 out=$(IPL="$IPL" STORE="$WORK/st" PORT="$PORT" TOKEN="$TOKEN" PROBES_TSV="$WORK/data/probes.tsv" ARTIFACTS="$ART" \

@@ -6,7 +6,7 @@
 # scopes, every bad parameter named). The browser side is tests/scripts/console.sh.
 source "$(dirname "$0")/lib.bash"
 
-HP=$((20000 + ($$ % 15000) * 2)); URL="http://127.0.0.1:$HP"
+ports 1; HP=${P[0]}; URL="http://127.0.0.1:$HP"
 SRV=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; }
 api() { # api TOKEN PATH: the body, then the status on the last line
@@ -48,7 +48,7 @@ LAB=$("$IPL" token create --store st --name lab --role Reader --scope '\Global\L
 
 "$IPL" serve --store st --listen "127.0.0.1:$HP" --log serve.log &
 SRV=$!
-for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need_up "$URL" "$SRV"
 
 # ---- the files, without a token ----
 hdr=$(curl -s -D - -o page.html "$URL/")

@@ -5,13 +5,13 @@
 # the committed positions say (no event lost or doubled).
 source "$(dirname "$0")/lib.bash"
 
-base=$((20000 + ($$ % 15000) * 2)); HP=$base
+ports 1; HP=${P[0]}
 SRV=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; }
 printf '{"listen": "127.0.0.1:%d", "follow_ms": 100, "follow": [{"path": "%s/logs", "format": "mswin-dhcp"}, {"path": "%s/app/dhcp.log", "format": "mswin-dhcp"}]}\n' \
   "$HP" "$WORK" "$WORK" > conf.json
 start() { "$IPL" serve --store st --config conf.json --log serve.log & SRV=$!
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$HP/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  wait_up "http://127.0.0.1:$HP" "$SRV" && return 0
   echo "server did not start"; cat serve.log; return 1; }
 stop() { kill -TERM "$SRV"; wait "$SRV"; local rc=$?; SRV=""; return $rc; }
 leases() { "$IPL" events --store st --ip "$1" --format csv | tail -n +2 | wc -l; }

@@ -161,7 +161,7 @@ check "config: names the line" contains "$out" "bad.json:1: a 'geoip_db' entry m
 printf '{"geoip_db": "x.mmdb"}\n' > bad2.json
 check "config: geoip_db must be an array" contains "$("$IPL" serve --config bad2.json --check 2>&1)" "'geoip_db' must be an array"
 
-base=$((20000 + ($$ % 15000) * 2)); HP=$base; URL="http://127.0.0.1:$HP"
+ports 1; HP=${P[0]}; URL="http://127.0.0.1:$HP"
 SRV=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; }
 printf '{"listen": "127.0.0.1:%d", "geoip_db": ["%s/country.mmdb"]}\n' "$HP" "$WORK" > serve.json
@@ -170,7 +170,7 @@ check "config: geoip_db accepted" contains "$("$IPL" serve --config serve.json -
 TOK=$("$IPL" token create --store st --name ing --role Administrator)
 "$IPL" serve --store st --config serve.json --geoip-db asn.mmdb --geoip-db missing.mmdb --log serve.log &
 SRV=$!
-for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need_up "$URL" "$SRV"
 printf 'May  2 08:00:00 web02 sshd[77]: Accepted password for zoe from 81.2.69.7 port 4000 ssh2\n' > live.log
 r=$(curl -s -w '\n%{http_code}' -X POST -H "Authorization: Bearer $TOK" --data-binary @live.log \
       "$URL/api/v1/ingest?format=sshd&source=live")

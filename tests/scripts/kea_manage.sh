@@ -104,12 +104,12 @@ print($1)"; }
 start_kea || finish
 
 # ---- ipledger: a store, serve with a live tail open before any change ----
-base=$((36000 + ($$ % 10000) * 2)); HP=$base; URL="http://127.0.0.1:$HP"
+ports 2; HP=${P[0]}; URL="http://127.0.0.1:$HP"
 "$IPL" init --store st >/dev/null
 ADM=$("$IPL" token create --store st --name admin --role Administrator)
 IPLEDGER_SERVERS_PROBE_MS=200 "$IPL" serve --store st --listen "127.0.0.1:$HP" --log serve.log &
 SRV=$!
-for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need_up "$URL" "$SRV"
 check "serve is up" curl -sf -o /dev/null "$URL/healthz"
 curl -sN --max-time 120 -H "Authorization: Bearer $ADM" "$URL/api/v1/tail" > tail.txt 2>/dev/null &
 TAIL_PID=$!
@@ -232,7 +232,7 @@ check "tail: options.set once per subnet changed, plus the failed one" \
 # ---- the ctrl-agent URL path ----
 AGENT=$(command -v kea-ctrl-agent || ls /usr/sbin/kea-ctrl-agent 2>/dev/null)
 if [ -n "$AGENT" ]; then
-  AP=$((HP + 1))
+  AP=${P[1]}
   cat > "$K/agent.conf" <<EOF
 { "Control-agent": { "http-host": "127.0.0.1", "http-port": $AP,
   "control-sockets": { "dhcp4": { "socket-type": "unix", "socket-name": "$SOCK" } },

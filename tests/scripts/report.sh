@@ -223,7 +223,7 @@ import json; s = json.load(open("ret.json"))["sections"][3]
 r = dict(zip(s["columns"], s["rows"][-1])); print(r["action"], r["reason"], bool(r["user"]))')" "add case 42 True"
 
 # ---- the API: GET /api/v1/report, permission audit, whole-store tokens only
-HP=$((20000 + ($$ % 15000) * 2 + 1)); URL="http://127.0.0.1:$HP"; SRV=""
+ports 1; HP=${P[0]}; URL="http://127.0.0.1:$HP"; SRV=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; }
 AUD=$("$IPL" token create --store st --name auditor --role "IP Audit Administrator")
 RD=$("$IPL" token create --store st --name reader --role Reader)
@@ -231,7 +231,7 @@ RD=$("$IPL" token create --store st --name reader --role Reader)
 EU=$("$IPL" token create --store st --name eu --role "IP Audit Administrator" --scope '\Global\Europe')
 "$IPL" serve --store st --listen "127.0.0.1:$HP" --log serve.log &
 SRV=$!
-for _ in $(seq 50); do curl -sf "$URL/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
+need_up "$URL" "$SRV"
 api() { local tok=$1 p=$2; shift 2; curl -s -H "Authorization: Bearer $tok" -w '\n%{http_code}' "$@" "$URL$p"; }
 r=$(api "$AUD" "/api/v1/report?name=changes&format=json&from=$FROM&to=$TO")
 check "API: 200" eq "$(tail -n1 <<<"$r")" 200

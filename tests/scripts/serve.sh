@@ -6,8 +6,8 @@
 # SIGHUP reload, SIGTERM commit and a restart that goes on numbering where it stopped.
 source "$(dirname "$0")/lib.bash"
 
-base=$((20000 + ($$ % 15000) * 2))
-HP=$base; SP=$((base + 1)); URL="http://127.0.0.1:$HP"
+ports 2
+HP=${P[0]}; SP=${P[1]}; URL="http://127.0.0.1:$HP"
 SRV=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; }
 
@@ -15,7 +15,7 @@ start() { # start [extra args...]: start the server, wait (bounded) for /healthz
   "$IPL" serve --store st --listen "127.0.0.1:$HP" --syslog-udp "127.0.0.1:$SP" \
     --syslog-tcp "127.0.0.1:$SP" --log serve.log "$@" &
   SRV=$!
-  for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  wait_up "$URL" "$SRV" && return 0
   echo "server did not start"; cat serve.log; return 1
 }
 stop() { kill -TERM "$SRV"; for _ in $(seq 50); do kill -0 "$SRV" 2>/dev/null || break; sleep 0.1; done

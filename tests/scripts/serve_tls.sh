@@ -5,7 +5,7 @@
 # IPL_HAVE_TLS unset) must say so and refuse to start: then that is what is checked.
 source "$(dirname "$0")/lib.bash"
 
-HP=$((20000 + ($$ % 15000) * 2)); URL="https://127.0.0.1:$HP"
+ports 1; HP=${P[0]}; URL="https://127.0.0.1:$HP"
 SRV=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; }
 openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
@@ -22,7 +22,7 @@ check "a missing key is named" contains "$out" "nokey.pem"
 
 "$IPL" serve --store st --listen "127.0.0.1:$HP" --tls-cert cert.pem --tls-key key.pem --log serve.log &
 SRV=$!
-for _ in $(seq 50); do curl -sf --cacert cert.pem "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need_up "$URL" "$SRV" --cacert cert.pem
 check "healthz over TLS (certificate verified)" eq "$(curl -s --cacert cert.pem "$URL/healthz")" '{"status":"ok"}'
 r=$(curl -s --cacert cert.pem -H "Authorization: Bearer $TOK" "$URL/api/v1/stats")
 check "authenticated request over TLS" contains "$r" '"events":'

@@ -7,8 +7,8 @@
 # batches; then SIGTERM with a batch in hand commits it.
 source "$(dirname "$0")/lib.bash"
 
-base=$((20000 + ($$ % 15000) * 2))
-HP=$base; SP=$((base + 1)); URL="http://127.0.0.1:$HP"
+ports 2
+HP=${P[0]}; SP=${P[1]}; URL="http://127.0.0.1:$HP"
 SRV=""; TAILP=""; RDP=""
 cleanup_hook() { for p in $TAILP $RDP $SRV; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 export IPLEDGER_MAP_SIZE=65536
@@ -16,7 +16,7 @@ export IPLEDGER_MAP_SIZE=65536
 start() { # start CONFIG: start the server, wait (bounded) for /healthz
   "$IPL" serve --store st --config "$1" --log serve.log &
   SRV=$!
-  for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  wait_up "$URL" "$SRV" && return 0
   echo "server did not start"; cat serve.log; return 1
 }
 stop() { kill -TERM "$SRV"; for _ in $(seq 100); do kill -0 "$SRV" 2>/dev/null || break; sleep 0.1; done

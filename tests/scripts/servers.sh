@@ -9,8 +9,8 @@
 # store and the SSE tail; the API routes (health JSON shape, add/edit/delete, permissions).
 source "$(dirname "$0")/lib.bash" "$@"
 export IPLEDGER_STORE=$WORK/st
-base=$((20000 + ($$ % 15000) * 2))
-HP=$base; DP=$((base + 1)); URL="http://127.0.0.1:$HP"
+ports 2
+HP=${P[0]}; DP=${P[1]}; URL="http://127.0.0.1:$HP"
 SRV=""; DNSM=""
 cleanup_hook() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; [ -n "$DNSM" ] && kill "$DNSM" 2>/dev/null; wait 2>/dev/null; }
 "$IPL" init >/dev/null
@@ -168,7 +168,7 @@ state_of() { # state_of NAME: the state in /api/v1/servers/health
 wait_state() { # wait_state NAME STATE: bounded wait for the probe to see it
   for _ in $(seq 60); do case $(state_of "$1") in "$2|"*) return 0;; esac; sleep 0.1; done; return 1
 }
-for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need_up "$URL" "$SRV"
 check "dns answering: running" wait_state core-dns running
 check "tcp listening: running" wait_state web running
 check "health JSON has since" contains "$(state_of core-dns)" "running|20"
