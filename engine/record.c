@@ -38,12 +38,18 @@ size_t ipl_record_encode(const ipl_rec *r, uint8_t *buf, size_t cap)
         return 0;
     uint8_t *p = buf, *end = buf + cap;
     int v6 = r->has_ip && memcmp(r->ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) != 0;
-    *p++ = IPL_RECORD_VERSION;
+    int64_t t = r->ts;
+    unsigned unit = 0;
+    if (t % 1000000 == 0) {
+        unit = 2;
+        t /= 1000000;
+    } else if (t % 1000 == 0) {
+        unit = 1;
+        t /= 1000;
+    }
+    *p++ = (uint8_t)(IPL_RECORD_VERSION << 4 | unit << 2 | (r->has_ip ? 1u : 0u) | (v6 ? 2u : 0u));
     *p++ = (uint8_t)r->kind;
-    *p++ = (uint8_t)((r->has_ip ? 1 : 0) | (v6 ? 2 : 0));
-    uint64_t ts = (uint64_t)r->ts;
-    for (int i = 0; i < 8; i++)
-        *p++ = (uint8_t)(ts >> (8 * i));
+    p += put_varint(p, (uint64_t)t << 1 ^ (uint64_t)(t >> 63));   /* zigzag */
     if (r->has_ip) {
         memcpy(p, v6 ? r->ip : r->ip + 12, v6 ? 16 : 4);
         p += v6 ? 16 : 4;
@@ -76,16 +82,9 @@ int ipl_record_decode(const void *buf, size_t len, ipl_rec *r)
     const uint8_t *p = buf, *end = p + len;
     uint64_t v;
     memset(r, 0, offsetof(ipl_rec, attr));
-    if (len < 11 || p[0] != IPL_RECORD_VERSION)
+    uint8_t flags;
+    if (ipl_record_head(&p, end, &flags, &r->kind, &r->ts))
         return IPL_ECORRUPT;
-    r->kind = p[1];
-    uint8_t flags = p[2];
-    p += 3;
-    uint64_t ts = 0;
-    for (int i = 0; i < 8; i++)
-        ts |= (uint64_t)p[i] << (8 * i);
-    r->ts = (int64_t)ts;
-    p += 8;
     if (flags & 1) {
         size_t n = (flags & 2) ? 16 : 4;
         if ((size_t)(end - p) < n)

@@ -65,16 +65,10 @@ static inline int decode(const void *buf, size_t len, uint64_t seq, ipl_rawev *e
 {
     const uint8_t *p = buf, *end = p + len;
     uint64_t v;
-    if (len < 12 || p[0] != IPL_RECORD_VERSION)
+    uint8_t flags;
+    if (ipl_record_head(&p, end, &flags, &e->kind, &e->ts))
         return IPL_ECORRUPT;
     e->seq = seq;
-    e->kind = p[1];
-    uint8_t flags = p[2];
-    uint64_t ts = 0;
-    for (int i = 0; i < 8; i++)
-        ts |= (uint64_t)p[3 + i] << (8 * i);
-    e->ts = (int64_t)ts;
-    p += 11;
     e->has_ip = 0;
     if (flags & 1) {
         size_t n = (flags & 2) ? 16 : 4;

@@ -270,7 +270,8 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
                                st->dir, fmt, IPL_STORE_FORMAT);
             goto out;
         }
-        if (fmt < IPL_STORE_FORMAT) {   /* 1: no week prefix; 2: no kind class in index values */
+        if (fmt < IPL_STORE_FORMAT) {   /* 1: no week prefix; 2: no kind class in index values;
+                                           3: version-1 records */
             err = ipl_diag_set(d, IPL_EFORMAT,
                                "store '%s' has format %u, older than the format %d this ipledger "
                                "reads (its indexes are laid out differently): re-ingest its logs "

@@ -10,13 +10,59 @@
 #include "engine/store.h"
 
 /* ---- record codec (record.c) ----
- * A record is the on-disk form of an event (format version 1):
- *   u8 version | u8 kind | u8 flags (1 has_ip, 2 ip is v6) | u64 ts (LE)
+ * A record is the on-disk form of an event. Version 2 (written since store format 4):
+ *   u8 head = 0x20 | unit << 2 | flags (1 has_ip, 2 ip is v6) | u8 kind
+ *   | varint zigzag(ts / unit)  (unit 0: µs, 1: ms, 2: s — the coarsest that divides ts exactly,
+ *                                so a log with whole seconds pays 5 bytes, not 8)
  *   | ip (4 or 16 bytes) | varint mac, duid, host, user, server, source (dict ids, 0 = none)
  *   | varint line | u8 nattr | nattr x (u8 key|0x80 if interned, then varint id or varint len+bytes)
+ * Version 1 (read, never written): u8 1 | u8 kind | u8 flags | u64 ts (LE, µs) | the rest as above.
  */
-#define IPL_RECORD_VERSION 1
+#define IPL_RECORD_VERSION 2
 #define IPL_RECORD_MAX (64 + IPL_ATTR_MAX * (IPL_ATTR_VAL_MAX + 8))
+
+/* The head of a record of either version: flags, kind and ts; *p is left on the ip. */
+static inline int ipl_record_head(const uint8_t **p, const uint8_t *end, uint8_t *flags,
+                                  uint16_t *kind, int64_t *ts)
+{
+    const uint8_t *q = *p;
+    if (end - q < 3)
+        return -1;
+    if (q[0] == 1) {                           /* version 1 */
+        if (end - q < 11)
+            return -1;
+        uint64_t t = 0;
+        for (int i = 0; i < 8; i++)
+            t |= (uint64_t)q[3 + i] << (8 * i);
+        *flags = q[2];
+        *kind = q[1];
+        *ts = (int64_t)t;
+        *p = q + 11;
+        return 0;
+    }
+    if ((q[0] >> 4) != 2 || ((q[0] >> 2) & 3) == 3)
+        return -1;
+    static const int64_t unit[3] = {1, 1000, 1000000};
+    int64_t mul = unit[(q[0] >> 2) & 3];
+    *flags = q[0] & 3;
+    *kind = q[1];
+    q += 2;
+    uint64_t z = 0;
+    for (int shift = 0;; shift += 7) {
+        if (q >= end || shift > 63)
+            return -1;
+        uint8_t b = *q++;
+        z |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    int64_t v = (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+    if (v > INT64_MAX / mul || v < INT64_MIN / mul)
+        return -1;
+    *ts = v * mul;
+    *p = q;
+    return 0;
+}
 
 typedef struct ipl_rec {
     int64_t  ts;

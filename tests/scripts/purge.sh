@@ -33,10 +33,17 @@ mdb_dump -s events base > events.dump
 cat > digest.py <<'PY'
 import sys, hashlib
 T = int(sys.argv[2]); held = set(int(x) for x in open(sys.argv[3]).read().split())
+def head_ts(v):   # record version 2 (engine/store_int.h): head, kind, zigzag varint ts in its unit
+    assert v[0] >> 4 == 2, 'not a version-2 record'
+    z = 0; shift = 0; j = 2
+    while True:
+        z |= (v[j] & 0x7f) << shift; shift += 7; j += 1
+        if not v[j - 1] & 0x80: break
+    return ((z >> 1) ^ -(z & 1)) * (1, 1000, 1000000)[(v[0] >> 2) & 3]
 lines = open(sys.argv[1]).read().split('\n'); i = lines.index('HEADER=END') + 1; recs = []
 while lines[i].startswith(' '):
     k = bytes.fromhex(lines[i].strip()); v = bytes.fromhex(lines[i + 1].strip()); i += 2
-    seq = int.from_bytes(k, 'big'); kind = v[1]; ts = int.from_bytes(v[3:11], 'little', signed=True)
+    seq = int.from_bytes(k, 'big'); kind = v[1]; ts = head_ts(v)
     if ts < T and kind != 33 and seq not in held:
         recs.append((ts, seq, v))
 recs.sort()

@@ -7,8 +7,11 @@ source "$(dirname "$0")/lib.bash"
 
 mklog a.log 3000
 "$IPL" ingest --quiet --store st --tz UTC a.log
-# one event carrying a marker that occurs nowhere else in the file
-printf '{"seq":1,"time":"2024-05-01T12:00:00Z","kind":"config.change","ip":null,"mac":null,"duid":null,"host":null,"user":"CORP\\\\admin","server":"dc1","source":"file:/x","line":1,"attrs":{"message":"MARKER-7f3a9c-retention-verify"}}\n' > marker.ndjson
+# one event carrying a marker that occurs nowhere else in the file; 80 bytes of the record follow
+# it, so it is never in the chain checkpoint's copy of the SHA-256 block buffer (the last < 64
+# bytes hashed), which the flip below would change in step and hide the change until the next one
+pad=$(printf '%080d' 0)
+printf '{"seq":1,"time":"2024-05-01T12:00:00Z","kind":"config.change","ip":null,"mac":null,"duid":null,"host":null,"user":"CORP\\\\admin","server":"dc1","source":"file:/x","line":1,"attrs":{"message":"MARKER-7f3a9c-retention-verify %s"}}\n' "$pad" > marker.ndjson
 "$IPL" import --quiet --store st marker.ndjson
 out=$("$IPL" verify --store st); rc=$?
 check "the original verifies: exit 0" eq "$rc" 0

@@ -94,10 +94,9 @@ static void test_round_trip_v4(void)
     memcpy(r.ip, V4, 16);
     size_t n = round_trip(&r, buf, sizeof buf);
     CHECK(n > 0);
-    /* v4 is stored in 4 bytes: 3 header + 8 ts + 4 ip */
-    CHECK_INT(buf[0], IPL_RECORD_VERSION);
-    CHECK_INT(buf[2], 1);
-    CHECK(memcmp(buf + 11, V4 + 12, 4) == 0);
+    /* v4 is stored in 4 bytes: head + kind + ts (µs: 51 bits, an 8-byte varint) + 4 ip */
+    CHECK_INT(buf[0], IPL_RECORD_VERSION << 4 | 1);
+    CHECK(memcmp(buf + 10, V4 + 12, 4) == 0);
     CHECK_INT(ipl_record_decode(buf, n, &back), IPL_OK);
     CHECK(memcmp(back.ip, V4, 16) == 0);          /* comes back v4-mapped */
     CHECK_INT(back.has_ip, 1);
@@ -116,7 +115,7 @@ static void test_round_trip_v6(void)
     memcpy(r.ip, V6, 16);
     r.duid = 0xffffffffu;      /* largest id: five-byte varint */
     size_t n = round_trip(&r, buf, sizeof buf);
-    CHECK_INT(buf[2], 3);                          /* has_ip | v6 */
+    CHECK_INT(buf[0] & 3, 3);                      /* has_ip | v6 */
     CHECK_INT(ipl_record_decode(buf, n, &back), IPL_OK);
     CHECK(memcmp(back.ip, V6, 16) == 0);
     CHECK_INT(back.duid, 0xffffffffu);
@@ -127,7 +126,7 @@ static void test_round_trip_v6(void)
     lo[15] = 1;
     memcpy(r.ip, lo, 16);
     n = round_trip(&r, buf, sizeof buf);
-    CHECK_INT(buf[2], 3);
+    CHECK_INT(buf[0] & 3, 3);
     CHECK_INT(ipl_record_decode(buf, n, &back), IPL_OK);
     CHECK(memcmp(back.ip, lo, 16) == 0);
 }
@@ -143,13 +142,13 @@ static void test_round_trip_no_ip(void)
     r.line = 0;
     memcpy(r.ip, V6, 16);      /* ignored without has_ip */
     size_t n = round_trip(&r, buf, sizeof buf);
-    CHECK_INT(buf[2], 0);
+    CHECK_INT(buf[0] & 3, 0);
     CHECK_INT(ipl_record_decode(buf, n, &back), IPL_OK);
     CHECK_INT(back.has_ip, 0);
     static const uint8_t zero[16] = {0};
     CHECK(memcmp(back.ip, zero, 16) == 0);
-    /* 3 + 8 + 7 one-byte varints + nattr: the smallest record */
-    CHECK_INT(n, 3 + 8 + 7 + 1);
+    /* head, kind, ts 0 (one byte) + 7 one-byte varints + nattr: the smallest record */
+    CHECK_INT(n, 2 + 1 + 7 + 1);
 }
 
 static void test_round_trip_attrs(void)
@@ -278,11 +277,14 @@ static void test_decode_bad_version(void)
     uint8_t buf[512];
     ipl_rec r;
     size_t n = sample_record(buf, sizeof buf);
-    buf[0] = IPL_RECORD_VERSION + 1;
+    uint8_t head = buf[0];
+    buf[0] = (uint8_t)((IPL_RECORD_VERSION + 1) << 4 | (head & 15));
     CHECK_INT(decode_copy(buf, n, &r), IPL_ECORRUPT);
     buf[0] = 0;
     CHECK_INT(decode_copy(buf, n, &r), IPL_ECORRUPT);
-    buf[0] = IPL_RECORD_VERSION;
+    buf[0] = (uint8_t)(head | 3 << 2);          /* time unit 3 does not exist */
+    CHECK_INT(decode_copy(buf, n, &r), IPL_ECORRUPT);
+    buf[0] = head;
     CHECK_INT(decode_copy(buf, n, &r), IPL_OK);
 }
 
@@ -304,7 +306,7 @@ static void test_decode_nattr_over_max(void)
      * many well-formed one-byte inline attributes: refused by the count alone */
     uint8_t buf[256];
     size_t n = 0;
-    buf[n++] = IPL_RECORD_VERSION;
+    buf[n++] = 1;              /* version 1: still read */
     buf[n++] = IPL_K_LEASE_ASSIGN;
     buf[n++] = 0;
     for (int i = 0; i < 8; i++)
@@ -333,7 +335,7 @@ static void test_decode_bad_fields(void)
     uint8_t buf[64];
     size_t n = 0;
     ipl_rec r;
-    buf[n++] = IPL_RECORD_VERSION;
+    buf[n++] = 1;              /* version 1: still read */
     buf[n++] = 1;
     buf[n++] = 0;
     for (int i = 0; i < 8; i++)
@@ -363,7 +365,7 @@ static void test_decode_bad_fields(void)
     CHECK_INT(decode_copy(buf, m, &r), IPL_OK);
     /* flags say has_ip v6 but only 4 address bytes and nothing else */
     n = 0;
-    buf[n++] = IPL_RECORD_VERSION;
+    buf[n++] = 1;              /* version 1: still read */
     buf[n++] = 1;
     buf[n++] = 3;
     for (int i = 0; i < 8; i++)
@@ -400,8 +402,55 @@ static void test_decode_mutations(void)
     CHECK(ok > 0 && bad > 0);
 }
 
+/* Version 2 stores ts in the coarsest unit that divides it (s, ms, µs), zigzag for times before
+ * 1970; each comes back exact, and whole seconds take 3 bytes less than version 1's fixed 8. A
+ * version-1 record of the same event (built by hand: u8 1 | kind | flags | u64 LE ts | rest)
+ * decodes to the same fields. */
+static void test_time_units(void)
+{
+    static const struct { int64_t ts; unsigned unit; size_t tsbytes; } cases[] = {
+        {INT64_C(1714551332) * 1000000, 2, 5},             /* whole seconds */
+        {INT64_C(1714551332) * 1000000 + 250000, 1, 6},    /* whole milliseconds */
+        {INT64_C(1714551332) * 1000000 + 250001, 0, 8},    /* microseconds */
+        {0, 2, 1},
+        {-INT64_C(86400) * 1000000, 2, 3},                 /* 1969-12-31 */
+        {-1, 0, 1},
+        {(INT64_C(1) << 56) - 1, 0, 9},                     /* the largest ts */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint8_t buf[256], v1[256];
+        ipl_rec r, back;
+        base_rec(&r);
+        r.ts = cases[c].ts;
+        r.has_ip = 1;
+        memcpy(r.ip, V4, 16);
+        size_t n = ipl_record_encode(&r, buf, sizeof buf);
+        CHECK(n > 0);
+        CHECK_INT((buf[0] >> 2) & 3, cases[c].unit);
+        CHECK_INT(decode_copy(buf, n, &back), IPL_OK);
+        CHECK_INT(back.ts, cases[c].ts);
+        CHECK(rec_equal(&r, &back));
+        /* the same event as version 1 */
+        size_t m = 0;
+        v1[m++] = 1;
+        v1[m++] = buf[1];
+        v1[m++] = buf[0] & 3;
+        for (int i = 0; i < 8; i++)
+            v1[m++] = (uint8_t)((uint64_t)r.ts >> (8 * i));
+        memcpy(v1 + m, buf + 2 + cases[c].tsbytes, n - 2 - cases[c].tsbytes);
+        m += n - 2 - cases[c].tsbytes;
+        CHECK_INT(m, n + 9 - cases[c].tsbytes);
+        int rc = decode_copy(v1, m, &back);
+        if (rc)
+            fprintf(stderr, "  version 1 of case %zu refused\n", c);
+        CHECK_INT(rc, IPL_OK);
+        CHECK(rec_equal(&r, &back));
+    }
+}
+
 int main(void)
 {
+    RUN(test_time_units);
     RUN(test_round_trip_v4);
     RUN(test_round_trip_v6);
     RUN(test_round_trip_no_ip);
