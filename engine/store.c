@@ -1026,9 +1026,35 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
             ixent_sort(b->ix[ix], b->nix[ix], depth);
         }
         MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IX_IP + ix], &cur), "open an index");
+        /* A key whose new entries all sort after its stored ones (time moving forward: every
+         * ix.time bucket, the busy keys of the others) gets them with MDB_APPENDDUP: a full
+         * duplicate page then splits at its end, not in the middle, and stays full instead of
+         * half-empty. The check is made here, per key, because a put with MDB_APPENDDUP that is
+         * not in order fails the whole transaction. */
+        size_t klen = ipl_ix_klen(ix);
+        unsigned dflags = 0;
         for (size_t i = 0; i < b->nix[ix]; i++) {
-            MDB_val k = {ipl_ix_klen(ix), b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
-            MDB_TRY(mdb_cursor_put(cur, &k, &val, 0), "write an index");
+            MDB_val k = {klen, b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
+            if (i == 0 || memcmp(b->ix[ix][i - 1].key, b->ix[ix][i].key, klen) != 0) {
+                MDB_val kk = k, last;
+                int grc = mdb_cursor_get(cur, &kk, &last, MDB_SET_KEY);
+                if (grc == 0)
+                    grc = mdb_cursor_get(cur, &kk, &last, MDB_LAST_DUP);
+                if (grc == MDB_NOTFOUND) {
+                    /* a new key: its first entry creates it, the rest of the group (sorted,
+                     * distinct) append */
+                    MDB_TRY(mdb_cursor_put(cur, &k, &val, 0), "write an index");
+                    dflags = MDB_APPENDDUP;
+                    continue;
+                }
+                if (grc)
+                    MDB_TRY(grc, "read an index");
+                dflags = last.mv_size == IPL_IXVAL &&
+                                 memcmp(last.mv_data, val.mv_data, IPL_IXVAL) < 0
+                             ? MDB_APPENDDUP
+                             : 0;
+            }
+            MDB_TRY(mdb_cursor_put(cur, &k, &val, dflags), "write an index");
         }
         mdb_cursor_close(cur);
         cur = NULL;
