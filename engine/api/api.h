@@ -11,9 +11,11 @@
  *   syslog.c   pure: syslog framing for TCP streams (octet counting and LF).
  *
  * One writer at a time: syslog batches, API ingest, tokens and denials go through the server's
- * pending batch, committed by the writer thread (the only other thread); file follow and the
- * routes that commit through their own code (retention, inventory) flush first and commit on the
- * loop thread while the writer is idle (the store's writer lock orders any two).
+ * pending batch, committed by the writer thread; file follow and the routes that commit through
+ * their own code (holds, inventory) flush first and commit on the loop thread while the writer is
+ * idle; async routes (IPL_API_ASYNC: purge) run on the third thread, the async worker, and commit
+ * through their own transactions, interleaved with the writer's (the store's writer lock orders
+ * any two).
  * The engine sees no parser registry and no query code: tools/cli passes the parser table in and
  * registers the query routes (events, who, track, query) through ipl_server_route.
  *
@@ -22,6 +24,7 @@
 #ifndef IPL_API_H
 #define IPL_API_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -148,6 +151,7 @@ typedef struct ipl_server_limits {
     int    stalled_seconds;    /* 10: a paused tail client is dropped after this */
     size_t response_bytes;     /* 256 MiB: one synchronous response (query results) */
     size_t syslog_message;     /* 65536 */
+    size_t async_jobs;         /* 4: async requests (purge) running or waiting; 503 beyond */
 } ipl_server_limits;
 
 typedef struct ipl_follow_conf {
@@ -240,8 +244,19 @@ typedef struct ipl_api_route {
     unsigned    perm;
     ipl_api_handler fn;
     void       *ctx;
-    int         public_;      /* 1: answered without a token (the console's static files only) */
+    unsigned    flags;        /* IPL_API_PUBLIC, IPL_API_ASYNC (0: a synchronous, token route) */
 } ipl_api_route;
+/* Answered without a token (the console's static files only). */
+#define IPL_API_PUBLIC 1u
+/* Runs on the server's async worker thread, not on the loop (long jobs: a purge). Its method,
+ * path, parameters, body and principal are copied; what it answers through ipl_api_* is captured
+ * and sent by the loop when it returns (one response at the end, nothing streamed). One worker;
+ * at most limits.async_jobs such requests accepted at once (running or waiting), 503 beyond.
+ * Before it starts, the batches the loop had pending when the request arrived are committed.
+ * The handler may use the ipl_api_* calls only (never ipl_server_*: they are the loop's); its
+ * read transaction (ipl_api_rtxn) is its own, begun and ended on the worker. If the client goes
+ * away meanwhile the job still completes and its answer is dropped. */
+#define IPL_API_ASYNC  2u
 int ipl_server_route(ipl_server *s, const ipl_api_route *rt, ipl_diag *d);
 
 /* For callers that run their own timers on the server's loop (server probes): the libevent base,
@@ -279,5 +294,8 @@ void ipl_api_flush(ipl_api_req *r);
 int ipl_api_deny(ipl_api_req *r, const char *field, const char *fmt, ...) IPL_PRINTF(3, 4);
 /* Ends a begun stream with an error line: {"error": ...} as the last NDJSON line. */
 int ipl_api_abort(ipl_api_req *r, const char *msg);
+/* For an async handler: a flag the server sets on SIGTERM/SIGINT (stop after the current step:
+ * a purge's o->stop); NULL for a synchronous request. */
+volatile sig_atomic_t *ipl_api_stop_flag(ipl_api_req *r);
 
 #endif

@@ -35,6 +35,7 @@ void ipl_server_conf_defaults(ipl_server_conf *c)
     c->limits.stalled_seconds = 10;
     c->limits.response_bytes = (size_t)256 << 20;
     c->limits.syslog_message = 65536;
+    c->limits.async_jobs = 4;
 }
 
 int ipl_hostport(const char *s, char *host, size_t hostcap, int *port)
@@ -245,7 +246,7 @@ int ipl_server_conf_parse(ipl_server_conf *cf, const char *file, const char *tex
     if (lim) {
         static const char *const k[] = {"header_bytes", "body_bytes", "query_bytes", "connections",
                                         "request_seconds", "stream_buffer_bytes", "stalled_seconds",
-                                        "response_bytes", "syslog_message_bytes", NULL};
+                                        "response_bytes", "syslog_message_bytes", "async_jobs", NULL};
         check_keys(&c, lim, k, "'limits'");
         ipl_server_limits *l = &cf->limits;
         v = (double)l->header_bytes; get_num(&c, lim, "header_bytes", 256, 1 << 20, &v); l->header_bytes = (size_t)v;
@@ -257,6 +258,7 @@ int ipl_server_conf_parse(ipl_server_conf *cf, const char *file, const char *tex
         v = l->stalled_seconds; get_num(&c, lim, "stalled_seconds", 1, 86400, &v); l->stalled_seconds = (int)v;
         v = (double)l->response_bytes; get_num(&c, lim, "response_bytes", 4096, 1e12, &v); l->response_bytes = (size_t)v;
         v = (double)l->syslog_message; get_num(&c, lim, "syslog_message_bytes", 480, 1 << 20, &v); l->syslog_message = (size_t)v;
+        v = (double)l->async_jobs; get_num(&c, lim, "async_jobs", 1, 64, &v); l->async_jobs = (size_t)v;
     }
     const cJSON *geo = cJSON_GetObjectItemCaseSensitive(root, "geoip_db");
     if (geo && !cJSON_IsArray(geo))

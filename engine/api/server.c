@@ -10,8 +10,9 @@
  *                                        └───── the cleared batch comes back ─┤ pipe byte
  *   tail clients <── pump <── collect (counters, commit ring) <───────────────┘
  *
- * Two threads. The loop thread runs libevent: HTTP, syslog parsing, the tail, follow. The writer
- * thread only commits: the loop fills one batch while the writer commits the other (the syslog
+ * Three threads. The loop thread runs libevent: HTTP, syslog parsing, the tail, follow. The
+ * async worker runs the handlers of IPL_API_ASYNC routes (a purge) on copies of their requests and
+ * hands the captured answers back (see ajob). The writer thread only commits: the loop fills one batch while the writer commits the other (the syslog
  * streams' positions go into the batch they belong to when it is handed over). The hand-over is
  * under w.mu; the writer touches nothing else of the server but its result slot (w.*, under
  * w.mu), and it wakes the loop through a pipe. When the writer is busy and the pending batch is
@@ -151,7 +152,65 @@ typedef struct writer {
     size_t nres;
     int pipe[2];                 /* the writer writes a byte after each job; the loop reads */
     struct event *ev;
+    uint64_t submitted, committed;   /* batches handed over / done (an async job's ticket) */
 } writer;
+
+/* ---- the async worker (routes flagged IPL_API_ASYNC: a purge) ----
+ *
+ *   loop: on_request ──accept (<= limits.async_jobs, else 503)──> q ──worker: handler──> done
+ *          ^                                                                  │ pipe byte
+ *          └──── on_async_done: send the captured answer, or drop it (client gone) ────┘
+ *
+ * A job is the loop's except between its push on q and its pop from done: then the worker owns
+ * the request copy (ajob.r, body, map) and the captured answer (status, headers, out); a.mu
+ * orders the two hand-overs. The fields marked "loop" are touched by the loop only: libevent's
+ * request and connection (never touched by the worker: no libevent thread support is needed),
+ * and `gone`, set when the connection closes (the request is then freed by libevent or left to
+ * us: on_conn_close tells which), so an answer is never sent to a freed request. */
+#define ASYNC_HEADERS 8
+typedef struct ajob {
+    struct ajob *next;           /* q or done, under a.mu */
+    struct ajob *lnext;          /* loop: the in-flight list */
+    struct route *rt;
+    struct evhttp_request *req;  /* loop: NULL once libevent freed it with its connection */
+    struct evhttp_connection *evcon;   /* loop */
+    int gone;                    /* loop: the client went away; the answer is dropped */
+    int cancelled;               /* loop: taken off q at shutdown, never ran */
+    int64_t t0;                  /* monotonic µs at arrival */
+    uint64_t ticket;             /* writer batches handed over before it: committed first */
+    char method[8], path[256], peer[64];
+    char *body;                  /* the request body (a copy) */
+    size_t body_len;
+    ipl_scope_map *map;          /* the principal's scope map, NULL when global */
+    struct ipl_api_req *r;       /* the handler's request (r->job points back) */
+    /* the captured answer */
+    int status;
+    char ctype[96];
+    size_t nhdr;
+    char hdr[ASYNC_HEADERS][2][256];
+    struct evbuffer *out;
+    int denied;                  /* ipl_api_deny: recorded by the loop (an auth.fail event) */
+    char deny_what[IPL_DIAG_MAX + 300];
+} ajob;
+
+typedef struct async_w {
+    pthread_t thr;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    ajob *qhead, *qtail;         /* waiting, in arrival order (under mu) */
+    ajob *dhead, *dtail;         /* answered, for the loop (under mu) */
+    size_t queued, running;      /* under mu (gauges) */
+    int quit;                    /* under mu */
+    volatile sig_atomic_t stop;  /* set by the loop on SIGTERM: handlers stop after a step */
+    int pipe[2];
+    struct event *ev;
+    struct event *watch_ev;      /* loop: looks for clients that went away, while jobs are out */
+    /* loop only */
+    ajob *inflight;              /* every accepted job until it is answered or dropped */
+    size_t count;
+    uint64_t rejected, dropped;
+} async_w;
 
 typedef struct sl_stream {       /* per syslog transport */
     const char *name;            /* "syslog:udp" */
@@ -183,6 +242,7 @@ struct ipl_server {
     double writer_busy;          /* seconds the writer spent committing */
     uint64_t tail_stalls;        /* times a tail client's output queue went over stream_buffer */
     writer w;
+    async_w a;
     tail_client *tails;
     size_t ntails;
     conn *conns;
@@ -223,6 +283,7 @@ struct ipl_api_req {
     int started, failed, status;
     size_t sent;
     struct evbuffer *chunk;
+    ajob *job;                   /* an async request: answers are captured into it */
 };
 
 static int64_t mono_us(void)
@@ -456,6 +517,7 @@ static void *writer_main(void *arg)
         r->took = at - t0;
         w->qhead = (w->qhead + 1) % WQ;
         w->qlen--;
+        w->committed++;
         w->free[w->nfree++] = b;
         pthread_cond_broadcast(&w->idle);
         pthread_mutex_unlock(&w->mu);
@@ -477,6 +539,18 @@ static void writer_wait(ipl_server *s)
         logf_(s, "bug: waiting for the writer with %u transactions open", ipl_store_thread_txns());
     pthread_mutex_lock(&s->w.mu);
     while (s->w.qlen)
+        pthread_cond_wait(&s->w.idle, &s->w.mu);
+    pthread_mutex_unlock(&s->w.mu);
+}
+
+/* Any thread: waits until the writer has committed (or failed) the first `ticket` batches handed
+ * over. The async worker's wait: it may hold no read transaction (the writer may be growing the
+ * map); unlike writer_wait it does not wait for batches handed over later (under steady syslog the
+ * queue may never be empty). */
+static void writer_wait_ticket(ipl_server *s, uint64_t ticket)
+{
+    pthread_mutex_lock(&s->w.mu);
+    while (s->w.committed < ticket)
         pthread_cond_wait(&s->w.idle, &s->w.mu);
     pthread_mutex_unlock(&s->w.mu);
 }
@@ -531,6 +605,7 @@ static int submit(ipl_server *s)
     size_t k = (w->qhead + w->qlen++) % WQ;
     w->q[k] = s->pending;
     w->since[k] = s->pending_since;
+    w->submitted++;
     s->pending = w->free[--w->nfree];
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);
@@ -763,6 +838,16 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
                 evhttp_send_reply_end(req);
             break;
         }
+    /* async requests of this connection: the answer will be dropped. A request libevent detached
+     * (the client went away before the answer: evhttp_connection_incoming_fail) is ours to free;
+     * one still attached is freed with the connection now. */
+    for (ajob *j = s->a.inflight; j; j = j->lnext)
+        if (j->evcon == evcon) {
+            if (j->req && evhttp_request_get_connection(j->req) == evcon)
+                j->req = NULL;
+            j->evcon = NULL;
+            j->gone = 1;
+        }
     for (size_t i = 0; i < s->nconns; i++)
         if (s->conns[i].evcon == evcon) {
             s->conns[i] = s->conns[--s->nconns];
@@ -799,7 +884,15 @@ static void reply_json(ipl_api_req *r, int status, cJSON *j)
 {
     char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
     r->status = status;
-    if (!txt) {
+    if (r->job) {                    /* async: captured, sent by the loop */
+        ajob *jb = r->job;
+        const char *body = txt ? txt : "{\"error\":\"out of memory\"}";
+        evbuffer_drain(jb->out, evbuffer_get_length(jb->out));
+        evbuffer_add(jb->out, body, strlen(body));
+        evbuffer_add(jb->out, "\n", 1);
+        jb->status = r->status = txt ? status : 500;
+        snprintf(jb->ctype, sizeof jb->ctype, "application/json");
+    } else if (!txt) {
         reply_text(r->req, 500, "application/json", "{\"error\":\"out of memory\"}\n");
         r->status = 500;
     } else {
@@ -862,8 +955,17 @@ void ipl_api_flush(ipl_api_req *r)
 {
     ipl_rtxn_end(r->t);
     r->t = NULL;
+    if (r->job) {        /* the worker cannot hand the loop's batch over: it waits for what was */
+        pthread_mutex_lock(&r->s->w.mu);
+        uint64_t ticket = r->s->w.submitted;
+        pthread_mutex_unlock(&r->s->w.mu);
+        writer_wait_ticket(r->s, ticket);
+        return;
+    }
     flush(r->s);
 }
+
+volatile sig_atomic_t *ipl_api_stop_flag(ipl_api_req *r) { return r->job ? &r->s->a.stop : NULL; }
 
 const char *ipl_api_param(ipl_api_req *r, const char *name)
 {
@@ -872,6 +974,10 @@ const char *ipl_api_param(ipl_api_req *r, const char *name)
 
 const char *ipl_api_body(ipl_api_req *r, size_t *len)
 {
+    if (r->job) {
+        *len = r->job->body_len;
+        return r->job->body;
+    }
     struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
     *len = in ? evbuffer_get_length(in) : 0;
     return *len ? (const char *)evbuffer_pullup(in, -1) : "";
@@ -891,6 +997,12 @@ int ipl_api_begin(ipl_api_req *r, const char *content_type)
 {
     if (r->started)
         return IPL_OK;
+    if (r->job) {
+        snprintf(r->job->ctype, sizeof r->job->ctype, "%s", content_type);
+        r->job->status = r->status = 200;
+        r->started = 1;
+        return IPL_OK;
+    }
     if (!(r->chunk = evbuffer_new()))
         return IPL_ENOMEM;
     evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", content_type);
@@ -904,6 +1016,16 @@ int ipl_api_header(ipl_api_req *r, const char *name, const char *value)
 {
     if (r->started || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
         return IPL_EINVAL;
+    if (r->job) {
+        ajob *j = r->job;
+        if (j->nhdr == ASYNC_HEADERS || strlen(name) >= sizeof j->hdr[0][0] ||
+            strlen(value) >= sizeof j->hdr[0][1])
+            return IPL_ELIMIT;
+        snprintf(j->hdr[j->nhdr][0], sizeof j->hdr[0][0], "%s", name);
+        snprintf(j->hdr[j->nhdr][1], sizeof j->hdr[0][1], "%s", value);
+        j->nhdr++;
+        return IPL_OK;
+    }
     return evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value) ? IPL_ENOMEM : IPL_OK;
 }
 
@@ -918,6 +1040,14 @@ int ipl_api_write(void *req, const char *buf, size_t n)
         r->failed = 1;
         return -1;
     }
+    if (r->job) {
+        if (evbuffer_add(r->job->out, buf, n)) {
+            r->failed = 1;
+            return -1;
+        }
+        r->sent += n;
+        return (int)n;
+    }
     evbuffer_add(r->chunk, buf, n);
     r->sent += n;
     if (evbuffer_get_length(r->chunk) >= CHUNK_BYTES)
@@ -929,6 +1059,10 @@ int ipl_api_end(ipl_api_req *r)
 {
     if (r->started != 1)
         return IPL_OK;
+    if (r->job) {
+        r->started = 2;
+        return IPL_OK;
+    }
     if (evbuffer_get_length(r->chunk))
         evhttp_send_reply_chunk(r->req, r->chunk);
     evhttp_send_reply_end(r->req);
@@ -942,9 +1076,10 @@ int ipl_api_abort(ipl_api_req *r, const char *msg)
         return ipl_api_error(r, 500, NULL, "%s", msg);
     cJSON *j = cJSON_CreateObject();
     char *txt = NULL;
+    struct evbuffer *dst = r->job ? r->job->out : r->chunk;
     if (j && cJSON_AddStringToObject(j, "error", msg) && (txt = cJSON_PrintUnformatted(j))) {
-        evbuffer_add(r->chunk, txt, strlen(txt));
-        evbuffer_add(r->chunk, "\n", 1);
+        evbuffer_add(dst, txt, strlen(txt));
+        evbuffer_add(dst, "\n", 1);
     }
     free(txt);
     cJSON_Delete(j);
@@ -1510,6 +1645,17 @@ static int h_metrics(void *ctx, ipl_api_req *r)
                         (unsigned long long)s->pauses, ipl_batch_events(s->pending), s->writer_busy, s->ntails,
                         (unsigned long long)s->dropped_clients, (unsigned long long)s->tail_stalls,
                         (unsigned long long)s->denials_suppressed);
+    pthread_mutex_lock(&s->a.mu);
+    size_t arun = s->a.running, aq = s->a.queued;
+    pthread_mutex_unlock(&s->a.mu);
+    evbuffer_add_printf(b, "# HELP ipledger_async_jobs Async requests (purge) on the worker thread: running, waiting.\n"
+                           "# TYPE ipledger_async_jobs gauge\n"
+                           "ipledger_async_jobs{state=\"running\"} %zu\nipledger_async_jobs{state=\"queued\"} %zu\n"
+                           "# HELP ipledger_async_rejected_total Async requests answered 503 (limits.async_jobs reached).\n"
+                           "# TYPE ipledger_async_rejected_total counter\nipledger_async_rejected_total %llu\n"
+                           "# HELP ipledger_async_dropped_total Async answers dropped: the client had gone.\n"
+                           "# TYPE ipledger_async_dropped_total counter\nipledger_async_dropped_total %llu\n",
+                        arun, aq, (unsigned long long)s->a.rejected, (unsigned long long)s->a.dropped);
     evbuffer_add_printf(b, "# HELP ipledger_http_request_duration_seconds Handler time by route.\n"
                            "# TYPE ipledger_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < s->nroutes; i++) {
@@ -1550,8 +1696,18 @@ static int h_metrics(void *ctx, ipl_api_req *r)
 }
 
 /* ---- dispatch ---- */
-static void record_denial(ipl_server *s, struct evhttp_request *req, const char *who,
-                          const char *what)
+/* The client's address as text ("" when the connection is gone); borrowed from libevent. */
+static const char *peer_host(struct evhttp_request *req)
+{
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *evcon = req ? evhttp_request_get_connection(req) : NULL;
+    if (evcon)
+        evhttp_connection_get_peer(evcon, &host, &port);
+    return host ? host : "";
+}
+
+static void record_denial(ipl_server *s, const char *host, const char *who, const char *what)
 {
     ipl_event ev;
     ipl_event_reset(&ev);
@@ -1559,17 +1715,11 @@ static void record_denial(ipl_server *s, struct evhttp_request *req, const char 
     ev.kind = IPL_K_AUTH_FAIL;
     ev.server = "ipledger";
     ev.source = "ipledger:api";
-    char *host = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (evcon) {
-        evhttp_connection_get_peer(evcon, &host, &port);
-        if (host && ipl_ip_parse(host, strlen(host), ev.ip) == IPL_OK)
-            ev.has_ip = 1;
-    }
+    if (*host && ipl_ip_parse(host, strlen(host), ev.ip) == IPL_OK)
+        ev.has_ip = 1;
     /* the bucket of (peer, principal) */
     uint64_t key = 1469598103934665603ull;
-    for (const char *p = host ? host : ""; *p; p++)
+    for (const char *p = host; *p; p++)
         key = (key ^ (unsigned char)*p) * 1099511628211ull;
     key = (key ^ 0xff) * 1099511628211ull;
     for (const char *p = who; *p; p++)
@@ -1618,12 +1768,291 @@ int ipl_api_deny(ipl_api_req *r, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (r->job) {        /* the loop records it when the answer is sent */
+        snprintf(r->job->deny_what, sizeof r->job->deny_what, "%.200s: %s", r->job->path, msg);
+        r->job->denied = 1;
+        return ipl_api_error(r, 403, field, "%s", msg);
+    }
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(r->req);
     const char *path = u ? evhttp_uri_get_path(u) : NULL;
     snprintf(what, sizeof what, "%.200s: %s", path ? path : "?", msg);
     r->s->denied++;
-    record_denial(r->s, r->req, r->p.name, what);
+    record_denial(r->s, peer_host(r->req), r->p.name, what);
     return ipl_api_error(r, 403, field, "%s", msg);
+}
+
+/* ---- the async worker (see ajob) ---- */
+static void async_free(ajob *j)
+{
+    if (!j)
+        return;
+    if (j->r) {
+        evhttp_clear_headers(&j->r->params);
+        free(j->r);
+    }
+    if (j->out)
+        evbuffer_free(j->out);
+    free(j->body);
+    free(j->map);
+    free(j);
+}
+
+/* Worker: runs one handler on its copy of the request, after the batches handed over before the
+ * request arrived are committed (so it sees what was ingested before it). */
+static void async_run(ipl_server *s, ajob *j)
+{
+    ipl_api_req *r = j->r;
+    writer_wait_ticket(s, j->ticket);
+    j->rt->rt.fn(j->rt->rt.ctx, r);
+    if (r->started == 1)
+        ipl_api_end(r);
+    else if (!r->started)
+        ipl_api_error(r, 500, NULL, "the handler gave no answer");
+    ipl_rtxn_end(r->t);          /* begun on this thread: ended on it (the map gate counts per thread) */
+    r->t = NULL;
+}
+
+static void *async_main(void *arg)
+{
+    ipl_server *s = arg;
+    async_w *a = &s->a;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (!a->qhead && !a->quit)
+            pthread_cond_wait(&a->work, &a->mu);
+        if (a->quit)
+            break;                   /* what still waits is answered (or freed) by the loop */
+        ajob *j = a->qhead;
+        if (!(a->qhead = j->next))
+            a->qtail = NULL;
+        a->queued--;
+        a->running++;
+        pthread_mutex_unlock(&a->mu);
+        async_run(s, j);
+        pthread_mutex_lock(&a->mu);
+        a->running--;
+        j->next = NULL;
+        if (a->dtail)
+            a->dtail->next = j;
+        else
+            a->dhead = j;
+        a->dtail = j;
+        pthread_mutex_unlock(&a->mu);
+        char one = 1;
+        if (write(a->pipe[1], &one, 1) < 0) {
+            /* a full pipe already holds a wake-up */
+        }
+        pthread_mutex_lock(&a->mu);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Loop: when stopping and every async answer is out, the loop may end (replies written first:
+ * their completion, or at most 2 s for a client that does not read). */
+static void on_reply_written(struct evhttp_request *req, void *arg)
+{
+    ipl_server *s = arg;
+    if (s->stopping && !s->a.count)
+        event_base_loopexit(s->base, NULL);
+}
+
+static void async_maybe_exit(ipl_server *s, int replied)
+{
+    static const struct timeval grace = {2, 0};
+    if (!s->stopping || s->a.count)
+        return;
+    event_base_loopexit(s->base, replied ? &grace : NULL);
+}
+
+/* Loop: sends a job's answer (or drops it: the client went away), records its denial, frees it.
+ * 1 when an answer was sent. */
+static int async_deliver(ipl_server *s, ajob *j)
+{
+    for (ajob **pp = &s->a.inflight; *pp; pp = &(*pp)->lnext)
+        if (*pp == j) {
+            *pp = j->lnext;
+            s->a.count--;
+            break;
+        }
+    if (j->denied) {
+        s->denied++;
+        record_denial(s, j->peer, j->r->p.name, j->deny_what);
+    }
+    int status = j->status ? j->status : 500, sent = 0;
+    if (j->req && !j->gone) {
+        struct evkeyvalq *oh = evhttp_request_get_output_headers(j->req);
+        evhttp_add_header(oh, "Content-Type", j->ctype[0] ? j->ctype : "application/json");
+        for (size_t i = 0; i < j->nhdr; i++)
+            evhttp_add_header(oh, j->hdr[i][0], j->hdr[i][1]);
+        if (j->evcon)
+            evhttp_connection_set_timeout(j->evcon, s->conf.limits.request_seconds);
+        if (s->stopping)
+            evhttp_request_set_on_complete_cb(j->req, on_reply_written, s);
+        evhttp_send_reply(j->req, status, NULL, j->out);
+        sent = 1;
+    } else {
+        s->a.dropped++;
+        if (j->req)              /* detached from its closed connection: ours to free */
+            evhttp_request_free(j->req);
+        logf_(s, "%s %s: the client went away, its answer (%d) was dropped%s", j->method, j->path, status,
+              j->cancelled ? "" : " (the work was done)");
+    }
+    histo_add(&j->rt->lat, (double)(mono_us() - j->t0) / 1e6);
+    if (status / 100 >= 1 && status / 100 <= 5)
+        j->rt->status[status / 100]++;
+    async_free(j);
+    return sent;
+}
+
+static void on_async_done(evutil_socket_t fd, short what, void *arg)
+{
+    ipl_server *s = arg;
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    pthread_mutex_lock(&s->a.mu);
+    ajob *j = s->a.dhead;
+    s->a.dhead = s->a.dtail = NULL;
+    pthread_mutex_unlock(&s->a.mu);
+    int replied = 0;
+    while (j) {
+        ajob *next = j->next;
+        replied |= async_deliver(s, j);
+        j = next;
+    }
+    if (s->pending_dirty)        /* a denial recorded */
+        flush_async(s);
+    async_maybe_exit(s, replied);
+}
+
+/* Loop, every ASYNC_WATCH_MS while jobs are out: libevent does not read a connection whose
+ * request awaits its answer, so it would see a client that went away only when the answer is
+ * written. A peek at each such socket finds the EOF (or a reset) now: the connection is freed
+ * (the request with it: on_conn_close marks the job gone) and the answer will be dropped. A
+ * client that half-closes its side while it waits is taken as gone too (HTTP clients do not). */
+#define ASYNC_WATCH_MS 100
+static void async_watch_arm(ipl_server *s)
+{
+    static const struct timeval tv = {0, ASYNC_WATCH_MS * 1000};
+    if (s->a.watch_ev && s->a.inflight && !evtimer_pending(s->a.watch_ev, NULL))
+        evtimer_add(s->a.watch_ev, &tv);
+}
+
+static void on_async_watch(evutil_socket_t fd_, short what, void *arg)
+{
+    ipl_server *s = arg;
+    for (int again = 1; again;) {
+        again = 0;
+        for (ajob *j = s->a.inflight; j; j = j->lnext) {
+            struct bufferevent *bev = j->evcon && !j->gone ? evhttp_connection_get_bufferevent(j->evcon) : NULL;
+            evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+            char c;
+            if (fd < 0)
+                continue;
+            ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                logf_(s, "%s %s: the client went away while it ran", j->method, j->path);
+                evhttp_connection_free(j->evcon);    /* on_conn_close: the job is gone */
+                again = 1;                           /* the lists may have changed */
+                break;
+            }
+        }
+    }
+    async_watch_arm(s);
+}
+
+/* Loop, at shutdown: the jobs still waiting never run; they are answered 503. */
+static int async_cancel_queued(ipl_server *s)
+{
+    pthread_mutex_lock(&s->a.mu);
+    ajob *j = s->a.qhead;
+    s->a.qhead = s->a.qtail = NULL;
+    s->a.queued = 0;
+    pthread_mutex_unlock(&s->a.mu);
+    int replied = 0;
+    while (j) {
+        ajob *next = j->next;
+        j->cancelled = 1;
+        ipl_api_error(j->r, 503, NULL, "shutting down: the request did not start");
+        replied |= async_deliver(s, j);
+        j = next;
+    }
+    return replied;
+}
+
+/* Loop: takes an async route's request (authenticated, permitted): copies it into a job for the
+ * worker, or answers 503 when limits.async_jobs are accepted already. 1 when taken (answered
+ * later), 0 when answered now. */
+static int async_accept(ipl_server *s, route *rt, ipl_api_req *r, const char *method, const char *path,
+                        const char *query, int64_t t0)
+{
+    if (s->a.count >= s->conf.limits.async_jobs) {
+        s->a.rejected++;
+        evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", "1");
+        ipl_api_error(r, 503, NULL, "%zu long-running request(s) (purge) already running or waiting, "
+                      "the limit (limits.async_jobs = %zu): try again when one is done",
+                      s->a.count, s->conf.limits.async_jobs);
+        return 0;
+    }
+    ajob *j = calloc(1, sizeof *j);
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+    size_t blen = in ? evbuffer_get_length(in) : 0;
+    if (!j || !(j->r = calloc(1, sizeof *j->r)) || !(j->out = evbuffer_new()) ||
+        !(j->body = malloc(blen + 1)) || (!r->p.global && !(j->map = malloc(sizeof *j->map)))) {
+        async_free(j);
+        ipl_api_error(r, 500, NULL, "out of memory");
+        return 0;
+    }
+    TAILQ_INIT(&j->r->params);
+    if (query && evhttp_parse_query_str(query, &j->r->params)) {
+        async_free(j);
+        ipl_api_error(r, 400, NULL, "malformed request target");
+        return 0;
+    }
+    if (blen)
+        evbuffer_copyout(in, j->body, blen);
+    j->body[blen] = '\0';
+    j->body_len = blen;
+    j->rt = rt;
+    j->t0 = t0;
+    j->req = r->req;
+    j->evcon = evhttp_request_get_connection(r->req);
+    snprintf(j->method, sizeof j->method, "%s", method);
+    snprintf(j->path, sizeof j->path, "%s", path);
+    snprintf(j->peer, sizeof j->peer, "%s", peer_host(r->req));
+    j->r->s = s;
+    j->r->now = r->now;
+    j->r->p = r->p;
+    j->r->job = j;
+    if (j->map) {
+        *j->map = *s->map;
+        j->r->p.map = j->map;
+    }
+    /* what the loop holds is handed over now; the job starts once it is committed (the purge
+     * sees the ingest that came before it) */
+    if (s->pending_dirty && !submit(s))
+        flush(s);
+    pthread_mutex_lock(&s->w.mu);
+    j->ticket = s->w.submitted;
+    pthread_mutex_unlock(&s->w.mu);
+    /* the answer may take longer than a request may stall (limits.request_seconds) */
+    if (j->evcon)
+        evhttp_connection_set_timeout(j->evcon, 86400);
+    j->lnext = s->a.inflight;
+    s->a.inflight = j;
+    s->a.count++;
+    async_watch_arm(s);
+    pthread_mutex_lock(&s->a.mu);
+    if (s->a.qtail)
+        s->a.qtail->next = j;
+    else
+        s->a.qhead = j;
+    s->a.qtail = j;
+    s->a.queued++;
+    pthread_cond_signal(&s->a.work);
+    pthread_mutex_unlock(&s->a.mu);
+    return 1;
 }
 
 static const char *method_name(enum evhttp_cmd_type c)
@@ -1649,6 +2078,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     r.now = now_us(s);
     TAILQ_INIT(&r.params);
     route *rt = NULL;
+    int deferred = 0;            /* an async route's request: answered later */
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     if (s->stopping) {
         reply_text(req, 503, "application/json", "{\"error\":\"shutting down\",\"field\":null}\n");
@@ -1670,6 +2100,12 @@ static void on_request(struct evhttp_request *req, void *arg)
                 if (evcon)
                     evhttp_connection_free(evcon);
                 return;
+            }
+        /* an async request whose connection failed: answered (and freed) below, never again */
+        for (ajob *j = s->a.inflight; j; j = j->lnext)
+            if (j->req == req) {
+                j->req = NULL;
+                j->gone = 1;
             }
     }
     if (!uri || strlen(uri) > s->conf.limits.query_bytes) {
@@ -1704,7 +2140,7 @@ static void on_request(struct evhttp_request *req, void *arg)
             ipl_api_error(&r, 404, NULL, "no endpoint %.200s", path);
         goto out;
     }
-    if (rt->rt.public_) {            /* the console's page: no token, no store access */
+    if (rt->rt.flags & IPL_API_PUBLIC) {            /* the console's page: no token, no store access */
         rt->rt.fn(rt->rt.ctx, &r);
         if (r.started == 1)
             ipl_api_end(&r);
@@ -1719,7 +2155,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
         s->unauthenticated++;
         snprintf(what, sizeof what, "%s %.200s: no bearer token", method, path);
-        record_denial(s, req, "anonymous", what);
+        record_denial(s, peer_host(req), "anonymous", what);
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
         ipl_api_error(&r, 401, "Authorization", "a bearer token is required (Authorization: Bearer ipl_...)");
         goto out;
@@ -1732,7 +2168,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (ipl_token_auth(t, auth + 7, strlen(auth + 7), r.now, &r.p, &d)) {
         s->unauthenticated++;
         snprintf(what, sizeof what, "%s %.200s: %.200s", method, path, d.msg);
-        record_denial(s, req, "anonymous", what);
+        record_denial(s, peer_host(req), "anonymous", what);
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         ipl_api_error(&r, 401, "Authorization", "%s", d.msg);
         goto out;
@@ -1743,7 +2179,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         s->denied++;
         snprintf(what, sizeof what, "%s %.200s: permission '%s' missing (role '%s')", method, path,
                  ipl_perm_name(bit), r.p.role);
-        record_denial(s, req, r.p.name, what);
+        record_denial(s, peer_host(req), r.p.name, what);
         cJSON *j = cJSON_CreateObject();
         char msg[300];
         snprintf(msg, sizeof msg, "permission '%s' required (role '%s' lacks it)", ipl_perm_name(bit), r.p.role);
@@ -1760,6 +2196,12 @@ static void on_request(struct evhttp_request *req, void *arg)
         }
         r.p.map = s->map;
     }
+    if (rt->rt.flags & IPL_API_ASYNC) {
+        ipl_rtxn_end(r.t);       /* the loop's: ended before a flush in async_accept */
+        r.t = NULL;
+        deferred = async_accept(s, rt, &r, method, path, query, t0);
+        goto out;
+    }
     rt->rt.fn(rt->rt.ctx, &r);
     if (r.started == 1)
         ipl_api_end(&r);
@@ -1770,7 +2212,7 @@ out:
         evbuffer_free(r.chunk);
     ipl_rtxn_end(r.t);
     evhttp_clear_headers(&r.params);
-    if (rt) {
+    if (rt && !deferred) {
         histo_add(&rt->lat, (double)(mono_us() - t0) / 1e6);
         int st = r.status / 100;
         if (st >= 1 && st <= 5)
@@ -2100,7 +2542,16 @@ void ipl_server_stop(ipl_server *s)
     for (size_t i = s->tcp_conns; i-- > 0;)
         tcp_drain(s->tcp[i]);
     flush(s);
-    event_base_loopexit(s->base, NULL);
+    /* async requests: those waiting are answered 503; the running one is told to stop after its
+     * current step (a purge resumes from its progress record) and answered when it returns, then
+     * the loop ends (on_async_done) */
+    int replied = async_cancel_queued(s);
+    s->a.stop = 1;
+    if (s->a.count) {
+        logf_(s, "waiting for %zu async request(s) to finish", s->a.count);
+        return;
+    }
+    async_maybe_exit(s, replied);
 }
 
 /* ---- TLS: every HTTP connection gets an OpenSSL bufferevent (evhttp_set_bevcb) ---- */
@@ -2162,6 +2613,9 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
     pthread_mutex_init(&s->w.mu, NULL);
     pthread_cond_init(&s->w.work, NULL);
     pthread_cond_init(&s->w.idle, NULL);
+    s->a.pipe[0] = s->a.pipe[1] = -1;
+    pthread_mutex_init(&s->a.mu, NULL);
+    pthread_cond_init(&s->a.work, NULL);
     if (!(s->conns = calloc(s->conf.limits.connections + 1, sizeof *s->conns)) ||
         !(s->tcp = calloc(s->conf.limits.connections + 1, sizeof *s->tcp)) ||
         !(s->map = malloc(sizeof *s->map)) || ipl_batch_new(&s->pending) ||
@@ -2252,16 +2706,29 @@ int ipl_server_new(ipl_server **out, ipl_store *st, const ipl_server_opts *o, ip
         err = ipl_diag_set(d, IPL_EIO, "cannot make the writer's pipe: %s", strerror(errno));
         goto out;
     }
+    /* the async worker, the same way */
+    if (pipe(s->a.pipe) || evutil_make_socket_nonblocking(s->a.pipe[0]) ||
+        evutil_make_socket_nonblocking(s->a.pipe[1]) ||
+        !(s->a.ev = event_new(s->base, s->a.pipe[0], EV_READ | EV_PERSIST, on_async_done, s)) ||
+        event_add(s->a.ev, NULL) || !(s->a.watch_ev = evtimer_new(s->base, on_async_watch, s))) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot make the async worker's pipe: %s", strerror(errno));
+        goto out;
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     int prc = pthread_create(&s->w.thr, NULL, writer_main, s);
+    if (!prc)
+        s->w.started = 1;
+    int arc = prc ? 0 : pthread_create(&s->a.thr, NULL, async_main, s);
+    if (!prc && !arc)
+        s->a.started = 1;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (prc) {
-        err = ipl_diag_set(d, IPL_EIO, "cannot start the writer thread: %s", strerror(prc));
+    if (prc || arc) {
+        err = ipl_diag_set(d, IPL_EIO, "cannot start the %s thread: %s", prc ? "writer" : "async worker",
+                           strerror(prc ? prc : arc));
         goto out;
     }
-    s->w.started = 1;
 out:
     if (err)
         ipl_server_free(s);
@@ -2299,10 +2766,37 @@ static void writer_stop(ipl_server *s)
     s->w.started = 0;
 }
 
+/* Ends the async worker (after the job it runs) and frees the jobs left: a request libevent
+ * detached from its closed connection is freed here, the others go with their connections. */
+static void async_stop(ipl_server *s)
+{
+    if (s->a.started) {
+        pthread_mutex_lock(&s->a.mu);
+        s->a.quit = 1;
+        s->a.stop = 1;
+        pthread_cond_signal(&s->a.work);
+        pthread_mutex_unlock(&s->a.mu);
+        pthread_join(s->a.thr, NULL);
+        s->a.started = 0;
+    }
+    if (s->a.count)
+        logf_(s, "stopping with %zu async request(s) not answered", s->a.count);
+    while (s->a.inflight) {
+        ajob *j = s->a.inflight;
+        s->a.inflight = j->lnext;
+        if (j->req && !evhttp_request_get_connection(j->req))
+            evhttp_request_free(j->req);
+        async_free(j);
+    }
+    s->a.count = 0;
+    s->a.qhead = s->a.qtail = s->a.dhead = s->a.dtail = NULL;
+}
+
 void ipl_server_free(ipl_server *s)
 {
     if (!s)
         return;
+    async_stop(s);
     writer_stop(s);
     if (s->pending_dirty)
         logf_(s, "stopping with %zu events not committed", ipl_batch_events(s->pending));
@@ -2312,9 +2806,16 @@ void ipl_server_free(ipl_server *s)
         tcp_close(s->tcp[0]);
     if (s->w.ev)
         event_free(s->w.ev);
-    for (int i = 0; i < 2; i++)
+    if (s->a.ev)
+        event_free(s->a.ev);
+    if (s->a.watch_ev)
+        event_free(s->a.watch_ev);
+    for (int i = 0; i < 2; i++) {
         if (s->w.pipe[i] >= 0)
             close(s->w.pipe[i]);
+        if (s->a.pipe[i] >= 0)
+            close(s->a.pipe[i]);
+    }
     if (s->http)
         evhttp_free(s->http);
     if (s->tcp_l)
@@ -2353,6 +2854,8 @@ void ipl_server_free(ipl_server *s)
     pthread_mutex_destroy(&s->w.mu);
     pthread_cond_destroy(&s->w.work);
     pthread_cond_destroy(&s->w.idle);
+    pthread_mutex_destroy(&s->a.mu);
+    pthread_cond_destroy(&s->a.work);
     ipl_arena_release(&s->arena);
     free(s->tcp);
     free(s->map);

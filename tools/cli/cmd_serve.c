@@ -331,10 +331,13 @@ static int h_query(void *ctx, ipl_api_req *r)
 }
 
 
-/* ---- retention: purge (dry run by default) and legal holds. They commit through retention's
- * own transactions, on the loop thread after the pending batch (still one writer at a time). A
- * purge runs to its end inside the request: large purges are better run with `ipledger purge`
- * (the server keeps serving while another process purges: LMDB serialises the writers). ---- */
+/* ---- retention: purge (dry run by default) and legal holds. Both commit through retention's
+ * own transactions (the store's writer lock orders them with the server's writer thread).
+ * A purge is an async route (IPL_API_ASYNC): it runs on the server's worker thread, so the loop
+ * keeps answering, reading syslog and committing ingest between the purge's bounded delete
+ * transactions; it is answered once, at its end. Holds stay synchronous on the loop: one short
+ * transaction each, and a hold added while a purge runs must not wait behind it (it protects
+ * from the purge's next step on: hold.lock). ---- */
 static void api_actor(ipl_api_req *r, ipl_actor *a)
 {
     memset(a, 0, sizeof *a);
@@ -383,15 +386,27 @@ static int h_purge(void *ctx, ipl_api_req *r)
     char *crit = NULL;
     if (ipl_criteria_make(&ca, &crit, &d))
         return ipl_api_error(r, 400, "before", "%s", d.msg);
-    const char *apply = ipl_api_param(r, "apply");
+    const char *apply = ipl_api_param(r, "apply"), *batch = ipl_api_param(r, "batch");
     ipl_actor a;
     api_actor(r, &a);
     ipl_purge_opts po;
     memset(&po, 0, sizeof po);
+    if (batch) {         /* as `ipledger purge --batch`: events per delete transaction, fixed */
+        char *e;
+        errno = 0;
+        long n = strtol(batch, &e, 10);
+        if (errno || e == batch || *e || n < 1 || n > IPL_PURGE_SPAN_MAX) {
+            free(crit);
+            return ipl_api_error(r, 400, "batch", "batch must be a number from 1 to %d", IPL_PURGE_SPAN_MAX);
+        }
+        po.batch = (size_t)n;
+        po.fixed_batch = 1;
+    }
     po.criteria = crit;
     po.dry_run = !(apply && strcmp(apply, "1") == 0);
     po.reason = ipl_api_param(r, "reason");
     po.actor = &a;
+    po.stop = ipl_api_stop_flag(r);
     ipl_purge_report rep;
     memset(&rep, 0, sizeof rep);
     ipl_api_flush(r);
@@ -403,9 +418,9 @@ static int h_purge(void *ctx, ipl_api_req *r)
     }
     char buf[1024];
     int n = snprintf(buf, sizeof buf,
-                     "{\"dry_run\":%s,\"examined\":%llu,\"count\":%llu,\"bytes\":%llu,\"held\":%llu,"
+                     "{\"dry_run\":%s,\"stopped\":%s,\"examined\":%llu,\"count\":%llu,\"bytes\":%llu,\"held\":%llu,"
                      "\"digest\":\"%s\",\"event_seq\":%llu}\n",
-                     rep.dry_run ? "true" : "false", (unsigned long long)rep.examined,
+                     rep.dry_run ? "true" : "false", rep.stopped ? "true" : "false", (unsigned long long)rep.examined,
                      (unsigned long long)rep.count, (unsigned long long)rep.bytes,
                      (unsigned long long)rep.held_total, rep.digest, (unsigned long long)rep.event_seq);
     ipl_purge_report_release(&rep);
@@ -666,7 +681,7 @@ int cmd_serve(int argc, char **argv)
         {"GET", "/api/v1/who", IPL_PERM_AUDIT, h_who, NULL, 0},
         {"GET", "/api/v1/track", IPL_PERM_AUDIT, h_track, NULL, 0},
         {"GET", "/api/v1/query", IPL_PERM_AUDIT, h_query, NULL, 0},
-        {"POST", "/api/v1/purge", IPL_PERM_PURGE, h_purge, st, 0},
+        {"POST", "/api/v1/purge", IPL_PERM_PURGE, h_purge, st, IPL_API_ASYNC},
         {"GET", "/api/v1/holds", IPL_PERM_HOLD, h_holds_get, st, 0},
         {"POST", "/api/v1/holds", IPL_PERM_HOLD, h_holds_post, st, 0},
         {"DELETE", "/api/v1/holds", IPL_PERM_HOLD, h_holds_delete, st, 0},
