@@ -1,5 +1,5 @@
-/* engine/index.c — range scans over the DUPSORT|DUPFIXED indexes (layouts in store.h and
- * store_int.h).
+/* engine/index.c — range scans over the indexes (layouts in store.h and store_int.h; the chunks
+ * of format 4 are read through ipl_ixc, which walks them as format 3's DUPSORT duplicates).
  *
  * Every index maps a stored key to 12-byte values (ts:7 | seq:5), so under one key the values are
  * in (ts, seq) order. The per-key indexes (ip, mac, host, user) store week | key: a key's history
@@ -26,7 +26,7 @@
 #include <string.h>
 
 typedef struct sub {
-    MDB_cursor *cur;
+    ipl_ixc *cur;
     uint8_t     klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];   /* stored keys, week included */
     int         state;          /* 0 = not positioned, 1 = on an entry to return, 2 = done */
     MDB_val     k, v;
@@ -114,7 +114,7 @@ static int key_in_range(const ipl_ixcur *c, const sub *s, const MDB_val *k, int 
 static int seek_first(ipl_ixcur *c, sub *s)
 {
     MDB_val k = s->k, v = {IPL_IXVAL, c->vlo};
-    int rc = mdb_cursor_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
+    int rc = ipl_ixc_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc)
         return rc;
     if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
@@ -128,15 +128,15 @@ static int seek_first(ipl_ixcur *c, sub *s)
 static int seek_last(ipl_ixcur *c, sub *s)
 {
     MDB_val k = s->k, v = {IPL_IXVAL, c->vhi};
-    int rc = mdb_cursor_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
+    int rc = ipl_ixc_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc == 0) {
         if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_PREV_DUP);
+            rc = ipl_ixc_get(s->cur, &k, &v, MDB_PREV_DUP);
     } else if (rc == MDB_NOTFOUND) {
         k = s->k;
-        rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
+        rc = ipl_ixc_get(s->cur, &k, &v, MDB_SET);
         if (rc == 0)
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_LAST_DUP);
+            rc = ipl_ixc_get(s->cur, &k, &v, MDB_LAST_DUP);
     }
     if (rc)
         return rc;
@@ -169,10 +169,10 @@ static int settle(ipl_ixcur *c, sub *s, int rc, ipl_diag *d)
                 return ipl_store_mdb_err(d, r, "scan an index", c->t->st->dir);
             /* re-anchor the cursor on the key before moving to the next one */
             MDB_val k = s->k;
-            if ((r = mdb_cursor_get(s->cur, &k, &v, MDB_SET)))
+            if ((r = ipl_ixc_get(s->cur, &k, &v, MDB_SET)))
                 return ipl_store_mdb_err(d, r, "scan an index", c->t->st->dir);
         }
-        rc = mdb_cursor_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
     }
     if (rc != MDB_NOTFOUND)
         return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
@@ -205,14 +205,14 @@ static int position(ipl_ixcur *c, sub *s, ipl_diag *d)
     s->k.mv_size = c->klen;
     if (!c->reverse) {
         s->k.mv_data = s->klo;
-        rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_SET_RANGE);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_SET_RANGE);
     } else {
         s->k.mv_data = s->khi;
-        rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_SET_RANGE);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_SET_RANGE);
         if (rc == MDB_NOTFOUND)
-            rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_LAST);
+            rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_LAST);
         else if (rc == 0 && memcmp(s->k.mv_data, s->khi, c->klen) > 0)
-            rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_PREV_NODUP);
+            rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_PREV_NODUP);
     }
     return settle(c, s, rc, d);
 }
@@ -221,7 +221,7 @@ static int position(ipl_ixcur *c, sub *s, ipl_diag *d)
 static int advance(ipl_ixcur *c, sub *s, ipl_diag *d)
 {
     MDB_val k, v;
-    int rc = mdb_cursor_get(s->cur, &k, &v, c->reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
+    int rc = ipl_ixc_get(s->cur, &k, &v, c->reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
     if (rc == 0) {
         int out = c->reverse ? memcmp(v.mv_data, c->vlo, IPL_IXVAL) < 0
                              : memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0;
@@ -234,9 +234,9 @@ static int advance(ipl_ixcur *c, sub *s, ipl_diag *d)
     }
     /* leave this key */
     k = s->k;
-    rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
+    rc = ipl_ixc_get(s->cur, &k, &v, MDB_SET);
     if (rc == 0)
-        rc = mdb_cursor_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
     return settle(c, s, rc, d);
 }
 
@@ -311,7 +311,7 @@ int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, 
     }
     c->nsub = nsub;
     for (size_t i = 0; i < nsub; i++) {
-        int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &c->subs[i].cur);
+        int rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP + ix], ipl_ix_klen(ix), &c->subs[i].cur);
         if (rc) {
             err = ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
             goto fail;
@@ -424,14 +424,14 @@ void ipl_ixcur_close(ipl_ixcur *c)
         return;
     for (size_t i = 0; i < c->nsub; i++)
         if (c->subs[i].cur)
-            mdb_cursor_close(c->subs[i].cur);
+            ipl_ixc_close(c->subs[i].cur);
     free(c->subs);
     free(c);
 }
 
 int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl_diag *d)
 {
-    MDB_cursor *cur;
+    ipl_ixc *cur;
     uint8_t kb[IPL_IXKEY_MAX];
     size_t ulen, klen, pre;
     uint32_t first = 0, last = 0;
@@ -447,17 +447,17 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
             return err == IPL_ENOTFOUND ? IPL_OK : err;
     }
     memcpy(kb + pre, key, ulen);
-    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &cur);
+    int rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP + ix], ipl_ix_klen(ix), &cur);
     if (rc)
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
     for (uint64_t w = first; w <= last; w++) {
         MDB_val k = {klen, kb}, v;
         if (pre)
             ipl_be32(kb, (uint32_t)w);
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+        rc = ipl_ixc_get(cur, &k, &v, MDB_SET);
         if (rc == 0) {
             size_t cnt;
-            if ((rc = mdb_cursor_count(cur, &cnt)))
+            if ((rc = ipl_ixc_count(cur, &cnt)))
                 break;
             *n += cnt;
         } else if (rc != MDB_NOTFOUND) {
@@ -465,7 +465,7 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
         }
         rc = 0;
     }
-    mdb_cursor_close(cur);
+    ipl_ixc_close(cur);
     return rc == 0 || rc == MDB_NOTFOUND ? IPL_OK : ipl_store_mdb_err(d, rc, "count", t->st->dir);
 }
 
@@ -481,7 +481,7 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
     uint8_t klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];
     const size_t klen = 4 + 16;
     uint32_t first, last;
-    MDB_cursor *c = NULL;
+    ipl_ixc *c = NULL;
     int err = IPL_OK, rc;
     if (n == 0 || n > IPL_IX_HELD_MAX)
         return ipl_diag_set(d, IPL_EINVAL, "held bits: %u addresses (1-%u)", (unsigned)n,
@@ -510,13 +510,13 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
         return err == IPL_ENOTFOUND ? IPL_OK : err;
     if (wat < last)
         last = wat;
-    if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP], &c)))
+    if ((rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP], ipl_ix_klen(IPL_IX_IP), &c)))
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
     for (uint32_t w = first; w <= last && !err; w++) {
         MDB_val k = {klen, klo}, v;
         ipl_be32(klo, w);
         int chk = w == wat;     /* only at's week holds entries after `at` */
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        rc = ipl_ixc_get(c, &k, &v, MDB_SET_RANGE);
         while (rc == 0) {
             /* inline compares (no memcmp call per entry): week, high and low halves of the ip */
             const uint8_t *kb = k.mv_data;
@@ -532,7 +532,7 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
             }
             const uint8_t *val = v.mv_data;
             if (chk && (int64_t)(ipl_get_be64(val) >> 8) > at) {  /* after `at`: the key's rest */
-                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
+                rc = ipl_ixc_get(c, &k, &v, MDB_NEXT_NODUP);
                 continue;
             }
             unsigned cls = ipl_ixval_class(val);
@@ -544,13 +544,13 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
                 else
                     held[off >> 6] &= ~bit;
             }
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+            rc = ipl_ixc_get(c, &k, &v, MDB_NEXT);
         }
         if (!err && rc && rc != MDB_NOTFOUND)
             err = ipl_store_mdb_err(d, rc, "scan an index", t->st->dir);
         if (w == UINT32_MAX)
             break;
     }
-    mdb_cursor_close(c);
+    ipl_ixc_close(c);
     return err;
 }

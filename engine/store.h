@@ -43,7 +43,7 @@
 #include "engine/diag.h"
 #include "engine/event.h"
 
-#define IPL_STORE_FORMAT 3          /* the format this build writes and the only one it reads */
+#define IPL_STORE_FORMAT 4          /* the format this build writes and the only one it reads */
 #define IPL_STORE_DEFAULT_DIR "ipledger-store"
 #define IPL_QUARANTINE_RAW_MAX 4096 /* bytes of an offending line kept in the quarantine */
 
