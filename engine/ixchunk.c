@@ -299,8 +299,9 @@ int ipl_ixchunk_add(MDB_cursor *cur, size_t klen, const uint8_t *prefix, const u
             goto out;
         }
         memcpy(e->key + klen, suffix, SUF);
-        if (!has_next && memcmp(VAL(j), last, SUF) > 0) {
-            /* time moves forward: append to the last chunk without decoding it into entries */
+        if (memcmp(VAL(j), last, SUF) > 0) {
+            /* the run lies after the chunk's last entry (time moved forward; the run is below the
+             * next chunk's suffix): appended to it, without decoding it into entries */
             const uint8_t *p = val.mv_data, *end = p + val.mv_size;
             uint64_t c0;
             get_varint(&p, end, &c0);
