@@ -22,6 +22,7 @@
 #include "engine/err.h"
 #include "engine/store_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,10 +134,15 @@ static int seek_last(ipl_ixcur *c, sub *s)
         if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
             rc = ipl_ixc_get(s->cur, &k, &v, MDB_PREV_DUP);
     } else if (rc == MDB_NOTFOUND) {
-        k = s->k;
-        rc = ipl_ixc_get(s->cur, &k, &v, MDB_SET);
-        if (rc == 0)
-            rc = ipl_ixc_get(s->cur, &k, &v, MDB_LAST_DUP);
+        /* every value is <= vhi: the key's last one (from the chunk the cursor is on, when it
+         * still is on the key; else from the key) */
+        rc = ipl_ixc_get(s->cur, &k, &v, MDB_LAST_DUP);
+        if (rc == EINVAL) {
+            k = s->k;
+            rc = ipl_ixc_get(s->cur, &k, &v, MDB_SET);
+            if (rc == 0)
+                rc = ipl_ixc_get(s->cur, &k, &v, MDB_LAST_DUP);
+        }
     }
     if (rc)
         return rc;
@@ -232,11 +238,8 @@ static int advance(ipl_ixcur *c, sub *s, ipl_diag *d)
     } else if (rc != MDB_NOTFOUND) {
         return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
     }
-    /* leave this key */
-    k = s->k;
-    rc = ipl_ixc_get(s->cur, &k, &v, MDB_SET);
-    if (rc == 0)
-        rc = ipl_ixc_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+    /* leave this key (ipl_ixc leaves it from any of its entries, without a seek) */
+    rc = ipl_ixc_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
     return settle(c, s, rc, d);
 }
 
@@ -471,17 +474,40 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
 
 /* ---- lease state bitmap (ipl_ix_held_bits) ----------------------------------------------------
  * Per week of [first week, week(at)] ∩ the index's weeks: MDB_SET_RANGE on week|lo, then MDB_NEXT
- * over every entry up to week|hi. Under a key the values are in (ts, seq) order, so applying each
- * opening (set) and closing (clear) as it comes leaves the latest decision; entries after `at`
- * (only in at's week) end the key (MDB_NEXT_NODUP). The offset of a key is the difference of the
- * low 64 bits, exact because n <= 2^20 and the key lies in [lo, lo + n - 1]. */
+ * over every chunk up to week|hi, each decoded into timestamps and classes only. Under a key the
+ * chunks and their entries are in (ts, seq) order, so applying each opening (set) and closing
+ * (clear) as it comes leaves the latest decision; entries after `at` (only in at's week) end the
+ * chunk, and a chunk whose suffix (a lower bound) is after `at` is skipped undecoded. The offset
+ * of a key is the difference of the low 64 bits, exact because n <= 2^20 and the key lies in
+ * [lo, lo + n - 1]. */
+static inline int hb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) {          /* one byte: most deltas of a walk */
+        *v = *q;
+        *p = q + 1;
+        return 0;
+    }
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && q < end; shift += 7) {
+        uint8_t b = *q++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = q;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, uint64_t *held,
                      ipl_diag *d)
 {
-    uint8_t klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];
+    uint8_t klo[IPL_IXKEY_MAX + IPL_IXVAL], khi[IPL_IXKEY_MAX];
     const size_t klen = 4 + 16;
     uint32_t first, last;
-    ipl_ixc *c = NULL;
+    MDB_cursor *c = NULL;
     int err = IPL_OK, rc;
     if (n == 0 || n > IPL_IX_HELD_MAX)
         return ipl_diag_set(d, IPL_EINVAL, "held bits: %u addresses (1-%u)", (unsigned)n,
@@ -502,6 +528,7 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
     if (add || memcmp(khi + 4, lo, 16) < 0)
         return ipl_diag_set(d, IPL_EINVAL, "held bits: the addresses wrap past the last one");
     memcpy(klo + 4, lo, 16);
+    memset(klo + klen, 0, IPL_IXVAL);
     uint64_t lo64 = ipl_get_be64(lo + 8);
     uint64_t hi_h = ipl_get_be64(khi + 4), hi_l = ipl_get_be64(khi + 12);
     uint32_t wat = ipl_ix_week(at);
@@ -510,47 +537,60 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
         return err == IPL_ENOTFOUND ? IPL_OK : err;
     if (wat < last)
         last = wat;
-    if ((rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP], ipl_ix_klen(IPL_IX_IP), &c)))
+    if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP], &c)))
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
     for (uint32_t w = first; w <= last && !err; w++) {
-        MDB_val k = {klen, klo}, v;
+        MDB_val k = {klen + IPL_IXVAL, klo}, v;
         ipl_be32(klo, w);
         int chk = w == wat;     /* only at's week holds entries after `at` */
-        rc = ipl_ixc_get(c, &k, &v, MDB_SET_RANGE);
-        while (rc == 0) {
-            /* inline compares (no memcmp call per entry): week, high and low halves of the ip */
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            /* inline compares (no memcmp call per chunk): week, high and low halves of the ip */
             const uint8_t *kb = k.mv_data;
-            if (k.mv_size != klen || ipl_get_be32(kb) != w)
+            if (k.mv_size != klen + IPL_IXVAL || ipl_get_be32(kb) != w)
                 break;
             uint64_t kh = ipl_get_be64(kb + 4), kl = ipl_get_be64(kb + 12);
             if (kh > hi_h || (kh == hi_h && kl > hi_l))
                 break;
-            if (v.mv_size != IPL_IXVAL) {
-                err = ipl_diag_set(d, IPL_ECORRUPT, "index 'ip' holds a value of %zu bytes",
-                                   v.mv_size);
+            if (chk && (int64_t)(ipl_get_be64(kb + klen) >> 8) > at)
+                continue;       /* the whole chunk is after `at` */
+            /* the chunk decoded in place (codec in ixchunk.c): ts in full, the class as the low
+             * two bits of seq << 2 | class, which the deltas carry modulo 4 */
+            const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+            uint64_t cnt, tsv = ipl_get_be64(kb + klen) >> 8, dt, zz;
+            unsigned f = kb[klen + 11] & 3, st = 2;       /* 2: no decision in this chunk */
+            int bad = hb_varint(&p, end, &cnt) || cnt == 0 || cnt > IPL_IXCHUNK_ENT;
+            for (uint64_t i = 0; i < cnt && !bad; i++) {
+                if ((bad = hb_varint(&p, end, &dt) || hb_varint(&p, end, &zz)))
+                    break;
+                tsv += dt;
+                if (chk && (int64_t)tsv > at)
+                    break;
+                f = (f + (unsigned)((zz >> 1) ^ -(zz & 1))) & 3;
+                if (f == IPL_IXC_OPEN)
+                    st = 1;
+                else if (f == IPL_IXC_CLOSE)
+                    st = 0;
+            }
+            if (bad) {
+                err = ipl_diag_set(d, IPL_ECORRUPT, "index 'ip' holds a chunk that does not "
+                                   "decode: run 'ipledger verify'");
                 break;
             }
-            const uint8_t *val = v.mv_data;
-            if (chk && (int64_t)(ipl_get_be64(val) >> 8) > at) {  /* after `at`: the key's rest */
-                rc = ipl_ixc_get(c, &k, &v, MDB_NEXT_NODUP);
-                continue;
-            }
-            unsigned cls = ipl_ixval_class(val);
-            if (cls == IPL_IXC_OPEN || cls == IPL_IXC_CLOSE) {
+            if (st != 2) {
                 uint64_t off = kl - lo64;
                 uint64_t bit = UINT64_C(1) << (off & 63);
-                if (cls == IPL_IXC_OPEN)
+                if (st)
                     held[off >> 6] |= bit;
                 else
                     held[off >> 6] &= ~bit;
             }
-            rc = ipl_ixc_get(c, &k, &v, MDB_NEXT);
         }
         if (!err && rc && rc != MDB_NOTFOUND)
             err = ipl_store_mdb_err(d, rc, "scan an index", t->st->dir);
         if (w == UINT32_MAX)
             break;
     }
-    ipl_ixc_close(c);
+    mdb_cursor_close(c);
     return err;
 }

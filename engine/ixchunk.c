@@ -134,6 +134,40 @@ int ipl_ixchunk_decode(const void *val, size_t len, const uint8_t suffix[IPL_IXV
     return walk(val, len, suffix, out, n, NULL) ? IPL_ECORRUPT : IPL_OK;
 }
 
+int ipl_ixchunk_decode_tc(const void *val, size_t len, const uint8_t suffix[IPL_IXVAL],
+                          int64_t *ts, uint8_t *cls, size_t *n)
+{
+    const uint8_t *p = val, *end = p + len;
+    uint64_t cnt, t = v_ts(suffix), f = v_f(suffix);
+    if (len > IPL_IXCHUNK_CAP + 16 || get_varint(&p, end, &cnt) || cnt == 0 ||
+        cnt > IPL_IXCHUNK_ENT)
+        return IPL_ECORRUPT;
+    for (uint64_t i = 0; i < cnt; i++) {
+        uint64_t dt, zz;
+        if (p < end && !(*p & 0x80))        /* the common one-byte ts delta */
+            dt = *p++;
+        else if (get_varint(&p, end, &dt))
+            return IPL_ECORRUPT;
+        if (p < end && !(*p & 0x80))
+            zz = *p++;
+        else if (get_varint(&p, end, &zz))
+            return IPL_ECORRUPT;
+        int64_t df = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
+        uint64_t nf = f + (uint64_t)df;
+        if (dt > (uint64_t)IPL_TS_MAX - t || nf >= (UINT64_C(1) << 40) ||
+            (dt == 0 && (i ? df <= 0 : df < 0)))
+            return IPL_ECORRUPT;
+        t += dt;
+        f = nf;
+        ts[i] = (int64_t)t;
+        cls[i] = (uint8_t)(f & 3);
+    }
+    if (p != end)
+        return IPL_ECORRUPT;
+    *n = (size_t)cnt;
+    return IPL_OK;
+}
+
 int ipl_ixchunk_count(const void *val, size_t len, uint64_t *n)
 {
     const uint8_t *p = val;
@@ -551,6 +585,11 @@ struct ipl_ixc {
     MDB_val     rk;                 /* the chunk's raw key (LMDB's memory) */
     size_t      n, i;               /* entries of the chunk, position */
     int         on;
+    int         first, last;        /* the chunk is known to be its key's first / last (0: not
+                                       known): seeks inside the key then need no LMDB op */
+    int         ahead;              /* LMDB's cursor is on the next chunk (1: a NEXT_DUP ran off
+                                       the key) or the previous one (-1), not on rk: fixed by the
+                                       next relative op, or taken as is by NEXT_NODUP/PREV_NODUP */
     uint8_t     ent[IPL_IXCHUNK_ENT][SUF];
 };
 
@@ -568,6 +607,7 @@ int ipl_ixc_open(MDB_txn *txn, MDB_dbi dbi, size_t klen, ipl_ixc **out)
     c->klen = klen;
     c->n = c->i = 0;
     c->on = 0;
+    c->ahead = 0;
     *out = c;
     return 0;
 }
@@ -591,7 +631,20 @@ static int load(ipl_ixc *c, const MDB_val *k, const MDB_val *v, int at_last)
     c->rk = *k;
     c->i = at_last ? c->n - 1 : 0;
     c->on = 1;
+    c->ahead = 0;
+    c->first = c->last = 0;
     return 0;
+}
+
+/* Puts LMDB's cursor back on the chunk loaded (one step) after a step_dup ran off the key. */
+static int fix(ipl_ixc *c)
+{
+    MDB_val k, v;
+    int rc = 0;
+    if (c->ahead)
+        rc = mdb_cursor_get(c->cur, &k, &v, c->ahead > 0 ? MDB_PREV : MDB_NEXT);
+    c->ahead = 0;
+    return rc;
 }
 
 static int mv(ipl_ixc *c, MDB_cursor_op op, int at_last)
@@ -615,19 +668,22 @@ static inline int same(const ipl_ixc *c, const MDB_val *k)
 static int step_dup(ipl_ixc *c, int back)
 {
     MDB_val k, v;
-    int rc = mdb_cursor_get(c->cur, &k, &v, back ? MDB_PREV : MDB_NEXT);
+    int rc = fix(c);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(c->cur, &k, &v, back ? MDB_PREV : MDB_NEXT);
     if (rc == 0 && same(c, &k))
         return load(c, &k, &v, back);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
-    /* back on the chunk it was on (its key copied: the cursor moved) */
-    uint8_t here[RAWKEY_MAX];
-    memcpy(here, c->rk.mv_data, c->klen + SUF);
-    k.mv_size = c->klen + SUF;
-    k.mv_data = here;
-    if ((rc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_KEY)))
-        return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
-    c->rk = k;
+    /* off the key: LMDB's cursor stays on the neighbour (ahead) until an op needs it back; at
+     * either end of the database it did not move */
+    if (rc == 0)
+        c->ahead = back ? -1 : 1;
+    if (back)
+        c->first = 1;
+    else
+        c->last = 1;
     return MDB_NOTFOUND;
 }
 
@@ -637,12 +693,28 @@ static int step_nodup(ipl_ixc *c, int back)
     MDB_val k, v;
     int rc;
     uint8_t pre[IPL_IXKEY_MAX];
-    memcpy(pre, c->rk.mv_data, c->klen);
-    while ((rc = mdb_cursor_get(c->cur, &k, &v, back ? MDB_PREV : MDB_NEXT)) == 0)
-        if (k.mv_size != c->klen + SUF || memcmp(k.mv_data, pre, c->klen) != 0)
-            return load(c, &k, &v, back);
-    c->on = 0;
-    return rc;
+    if (c->ahead == (back ? -1 : 1)) {     /* already on the neighbouring key's edge chunk */
+        if ((rc = mdb_cursor_get(c->cur, &k, &v, MDB_GET_CURRENT)))
+            return rc;
+    } else {
+        if ((rc = fix(c)))
+            return rc;
+        memcpy(pre, c->rk.mv_data, c->klen);
+        while ((rc = mdb_cursor_get(c->cur, &k, &v, back ? MDB_PREV : MDB_NEXT)) == 0)
+            if (k.mv_size != c->klen + SUF || memcmp(k.mv_data, pre, c->klen) != 0)
+                break;
+        if (rc) {
+            c->on = 0;
+            return rc;
+        }
+    }
+    if ((rc = load(c, &k, &v, back)))
+        return rc;
+    if (back)
+        c->last = 1;
+    else
+        c->first = 1;
+    return 0;
 }
 
 /* Raw key prefix|suf into kb from a caller's key (padded with zeros to klen). */
@@ -706,19 +778,62 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
 {
     uint8_t kb[RAWKEY_MAX];
     int rc = 0, below;
+    /* seeks inside the key the cursor is on, answered from the decoded chunk when its edges
+     * are known (the walks of index.c and scan.c: a key's first entry in the window) */
+    if (c->on && (op == MDB_SET || op == MDB_SET_KEY || op == MDB_GET_BOTH ||
+                  op == MDB_GET_BOTH_RANGE) && k->mv_size >= c->klen &&
+        memcmp(k->mv_data, c->rk.mv_data, c->klen) == 0) {
+        if (op == MDB_SET || op == MDB_SET_KEY) {
+            if (c->first) {
+                c->i = 0;
+                goto out;
+            }
+        } else if (v->mv_size == SUF) {
+            const uint8_t *suf = (const uint8_t *)c->rk.mv_data + c->klen;
+            int in_from = c->first || memcmp(suf, v->mv_data, SUF) <= 0;
+            int cmp_last = memcmp(v->mv_data, c->ent[c->n - 1], SUF);
+            if (in_from && cmp_last <= 0) {
+                size_t i = lower(c->ent, c->n, v->mv_data);
+                if (op == MDB_GET_BOTH && memcmp(c->ent[i], v->mv_data, SUF) != 0)
+                    return MDB_NOTFOUND;
+                c->i = i;
+                goto out;
+            }
+            if (c->last && cmp_last > 0)
+                return MDB_NOTFOUND;        /* past the key's last entry */
+        }
+    }
+    if (c->on && op == MDB_FIRST_DUP && c->first) {
+        c->i = 0;
+        goto out;
+    }
+    if (c->on && op == MDB_LAST_DUP && c->last) {
+        c->i = c->n - 1;
+        goto out;
+    }
+    if (op == MDB_FIRST || op == MDB_LAST || op == MDB_SET || op == MDB_SET_KEY ||
+        op == MDB_SET_RANGE || op == MDB_GET_BOTH || op == MDB_GET_BOTH_RANGE ||
+        op == MDB_FIRST_DUP || op == MDB_LAST_DUP)
+        c->ahead = 0;                       /* they position LMDB's cursor afresh */
     switch (op) {
     case MDB_FIRST:
         rc = mv(c, MDB_FIRST, 0);
+        c->first = rc == 0;
         break;
     case MDB_LAST:
         rc = mv(c, MDB_LAST, 1);
+        c->last = rc == 0;
         break;
     case MDB_NEXT:
         if (!c->on)
             return EINVAL;
         if (c->i + 1 < c->n)
             c->i++;
-        else
+        else if (c->ahead > 0) {            /* LMDB's cursor is on the next chunk already */
+            MDB_val nk, nv;
+            rc = mdb_cursor_get(c->cur, &nk, &nv, MDB_GET_CURRENT);
+            rc = rc ? rc : load(c, &nk, &nv, 0);
+        } else if ((rc = fix(c)) == 0)
             rc = mv(c, MDB_NEXT, 0);
         break;
     case MDB_PREV:
@@ -726,7 +841,7 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
             return EINVAL;
         if (c->i > 0)
             c->i--;
-        else
+        else if ((rc = fix(c)) == 0)
             rc = mv(c, MDB_PREV, 1);
         break;
     case MDB_SET:
@@ -739,6 +854,7 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
             (rk.mv_size != c->klen + SUF || memcmp(rk.mv_data, kb, c->klen) != 0))
             rc = MDB_NOTFOUND;
         rc = rc ? (c->on = 0, rc) : load(c, &rk, &rv, 0);
+        c->first = rc == 0;                 /* prefix | 0...0: the key's first chunk */
         break;
     }
     case MDB_GET_BOTH:
@@ -778,7 +894,9 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
         if ((rc = seek_chunk(c, kb, &below)))
             break;
         if (op == MDB_LAST_DUP)
-            c->i = c->n - 1;
+            c->i = c->n - 1, c->last = 1;
+        else
+            c->first = 1;
         break;
     case MDB_NEXT_DUP:
         if (!c->on)
@@ -800,17 +918,14 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
     case MDB_PREV_NODUP:
         if (!c->on) {                       /* LMDB: from an unset cursor, FIRST or LAST */
             rc = mv(c, op == MDB_NEXT_NODUP ? MDB_FIRST : MDB_LAST, op == MDB_PREV_NODUP);
+            if (rc == 0 && op == MDB_NEXT_NODUP)
+                c->first = 1;
+            else if (rc == 0)
+                c->last = 1;
             break;
         }
-        if ((rc = step_nodup(c, op == MDB_PREV_NODUP)))
-            break;
-        if (op == MDB_PREV_NODUP) {         /* LMDB: the previous key's last duplicate */
-            memcpy(kb, c->rk.mv_data, c->klen);
-            memset(kb + c->klen, 0xff, SUF);
-            if ((rc = seek_chunk(c, kb, &below)))
-                break;
-            c->i = c->n - 1;
-        }
+        /* LMDB: the next key's first duplicate, the previous key's last */
+        rc = step_nodup(c, op == MDB_PREV_NODUP);
         break;
     case MDB_GET_MULTIPLE:
         if (!c->on)
@@ -832,6 +947,7 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
     }
     if (rc)
         return rc;
+out:
     k->mv_size = c->klen;
     k->mv_data = c->rk.mv_data;
     v->mv_size = SUF;
@@ -845,6 +961,7 @@ int ipl_ixc_count(ipl_ixc *c, size_t *n)
     if (!c->on)
         return EINVAL;
     uint8_t here[RAWKEY_MAX], kb[RAWKEY_MAX];
+    c->ahead = 0;                           /* repositioned below, then back on rk */
     memcpy(here, c->rk.mv_data, c->klen + SUF);
     memcpy(kb, here, c->klen);
     memset(kb + c->klen, 0, SUF);

@@ -460,11 +460,8 @@ static int next_key(ipl_ixscan *s, pgsub *p, ipl_diag *d)
         k.mv_size = s->klen;
         k.mv_data = p->klo;
         rc = ipl_ixc_get(p->cur, &k, &v, MDB_SET_RANGE);
-    } else {
-        k = p->key;
-        rc = ipl_ixc_get(p->cur, &k, &v, MDB_SET);
-        if (rc == 0)
-            rc = ipl_ixc_get(p->cur, &k, &v, MDB_NEXT_NODUP);
+    } else {                   /* from any entry of the key (ipl_ixc: without a seek) */
+        rc = ipl_ixc_get(p->cur, &k, &v, MDB_NEXT_NODUP);
     }
     for (; rc == 0; rc = ipl_ixc_get(p->cur, &k, &v, MDB_NEXT_NODUP)) {
         int past;
