@@ -872,8 +872,11 @@ int ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
             }
             c->i = i;
         } else if (i == c->n) {
+            /* the next chunk of the key; none: NOTFOUND, the cursor still on the key's last
+             * chunk (a LAST_DUP then needs no seek) */
             if ((rc = step_dup(c, 0))) {
-                c->on = 0;
+                if (rc != MDB_NOTFOUND)
+                    c->on = 0;
                 break;
             }
         } else {

@@ -170,7 +170,7 @@ void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, s
  * ix.ip, ix.mac, ix.host and ix.user are keyed by the event's week first:
  *
  *   +-----------------+---------------------------+
- *   | week u32 BE     | ip[16]  or  u32 BE id     |  ->  dups (ts:7 | seq:5)
+ *   | week u32 BE     | ip[16]  or  u32 BE id     | suffix ->  posting chunk (ixchunk.c)
  *   +-----------------+---------------------------+
  *   week = ts / IPL_WEEK_US (weeks since the epoch, Thursdays 00:00 UTC)
  *
