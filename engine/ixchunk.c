@@ -134,40 +134,6 @@ int ipl_ixchunk_decode(const void *val, size_t len, const uint8_t suffix[IPL_IXV
     return walk(val, len, suffix, out, n, NULL) ? IPL_ECORRUPT : IPL_OK;
 }
 
-int ipl_ixchunk_decode_tc(const void *val, size_t len, const uint8_t suffix[IPL_IXVAL],
-                          int64_t *ts, uint8_t *cls, size_t *n)
-{
-    const uint8_t *p = val, *end = p + len;
-    uint64_t cnt, t = v_ts(suffix), f = v_f(suffix);
-    if (len > IPL_IXCHUNK_CAP + 16 || get_varint(&p, end, &cnt) || cnt == 0 ||
-        cnt > IPL_IXCHUNK_ENT)
-        return IPL_ECORRUPT;
-    for (uint64_t i = 0; i < cnt; i++) {
-        uint64_t dt, zz;
-        if (p < end && !(*p & 0x80))        /* the common one-byte ts delta */
-            dt = *p++;
-        else if (get_varint(&p, end, &dt))
-            return IPL_ECORRUPT;
-        if (p < end && !(*p & 0x80))
-            zz = *p++;
-        else if (get_varint(&p, end, &zz))
-            return IPL_ECORRUPT;
-        int64_t df = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
-        uint64_t nf = f + (uint64_t)df;
-        if (dt > (uint64_t)IPL_TS_MAX - t || nf >= (UINT64_C(1) << 40) ||
-            (dt == 0 && (i ? df <= 0 : df < 0)))
-            return IPL_ECORRUPT;
-        t += dt;
-        f = nf;
-        ts[i] = (int64_t)t;
-        cls[i] = (uint8_t)(f & 3);
-    }
-    if (p != end)
-        return IPL_ECORRUPT;
-    *n = (size_t)cnt;
-    return IPL_OK;
-}
-
 int ipl_ixchunk_count(const void *val, size_t len, uint64_t *n)
 {
     const uint8_t *p = val;

@@ -206,9 +206,6 @@ static inline size_t ipl_ix_klen(int ix)
 #define IPL_IXCHUNK_ENT (IPL_IXCHUNK_CAP / 2)         /* an entry takes at least 2 bytes */
 int ipl_ixchunk_decode(const void *val, size_t len, const uint8_t suffix[IPL_IXVAL],
                        uint8_t (*out)[IPL_IXVAL], size_t *n);             /* IPL_ECORRUPT */
-/* The same, into timestamps and classes only (the held-address walk). */
-int ipl_ixchunk_decode_tc(const void *val, size_t len, const uint8_t suffix[IPL_IXVAL],
-                          int64_t *ts, uint8_t *cls, size_t *n);
 int ipl_ixchunk_count(const void *val, size_t len, uint64_t *n);
 /* Writers: each returns an LMDB code (MDB_CORRUPTED for a chunk that does not decode) and works
  * through `cur`, a cursor on the index (moved). vals: n packed entries, `stride` bytes apart, in
