@@ -1,5 +1,5 @@
-/* engine/index.c — range scans over the DUPSORT|DUPFIXED indexes (layouts in store.h and
- * store_int.h).
+/* engine/index.c — range scans over the indexes (layouts in store.h and store_int.h; the chunks
+ * of format 4 are read through ipl_ixc, which walks them as format 3's DUPSORT duplicates).
  *
  * Every index maps a stored key to 12-byte values (ts:7 | seq:5), so under one key the values are
  * in (ts, seq) order. The per-key indexes (ip, mac, host, user) store week | key: a key's history
@@ -22,11 +22,12 @@
 #include "engine/err.h"
 #include "engine/store_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct sub {
-    MDB_cursor *cur;
+    ipl_ixc *cur;
     uint8_t     klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];   /* stored keys, week included */
     int         state;          /* 0 = not positioned, 1 = on an entry to return, 2 = done */
     MDB_val     k, v;
@@ -114,7 +115,7 @@ static int key_in_range(const ipl_ixcur *c, const sub *s, const MDB_val *k, int 
 static int seek_first(ipl_ixcur *c, sub *s)
 {
     MDB_val k = s->k, v = {IPL_IXVAL, c->vlo};
-    int rc = mdb_cursor_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
+    int rc = ipl_ixc_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc)
         return rc;
     if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
@@ -128,15 +129,20 @@ static int seek_first(ipl_ixcur *c, sub *s)
 static int seek_last(ipl_ixcur *c, sub *s)
 {
     MDB_val k = s->k, v = {IPL_IXVAL, c->vhi};
-    int rc = mdb_cursor_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
+    int rc = ipl_ixc_get(s->cur, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc == 0) {
         if (memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0)
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_PREV_DUP);
+            rc = ipl_ixc_get(s->cur, &k, &v, MDB_PREV_DUP);
     } else if (rc == MDB_NOTFOUND) {
-        k = s->k;
-        rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
-        if (rc == 0)
-            rc = mdb_cursor_get(s->cur, &k, &v, MDB_LAST_DUP);
+        /* every value is <= vhi: the key's last one (from the chunk the cursor is on, when it
+         * still is on the key; else from the key) */
+        rc = ipl_ixc_get(s->cur, &k, &v, MDB_LAST_DUP);
+        if (rc == EINVAL) {
+            k = s->k;
+            rc = ipl_ixc_get(s->cur, &k, &v, MDB_SET);
+            if (rc == 0)
+                rc = ipl_ixc_get(s->cur, &k, &v, MDB_LAST_DUP);
+        }
     }
     if (rc)
         return rc;
@@ -169,10 +175,10 @@ static int settle(ipl_ixcur *c, sub *s, int rc, ipl_diag *d)
                 return ipl_store_mdb_err(d, r, "scan an index", c->t->st->dir);
             /* re-anchor the cursor on the key before moving to the next one */
             MDB_val k = s->k;
-            if ((r = mdb_cursor_get(s->cur, &k, &v, MDB_SET)))
+            if ((r = ipl_ixc_get(s->cur, &k, &v, MDB_SET)))
                 return ipl_store_mdb_err(d, r, "scan an index", c->t->st->dir);
         }
-        rc = mdb_cursor_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
     }
     if (rc != MDB_NOTFOUND)
         return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
@@ -205,14 +211,14 @@ static int position(ipl_ixcur *c, sub *s, ipl_diag *d)
     s->k.mv_size = c->klen;
     if (!c->reverse) {
         s->k.mv_data = s->klo;
-        rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_SET_RANGE);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_SET_RANGE);
     } else {
         s->k.mv_data = s->khi;
-        rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_SET_RANGE);
+        rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_SET_RANGE);
         if (rc == MDB_NOTFOUND)
-            rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_LAST);
+            rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_LAST);
         else if (rc == 0 && memcmp(s->k.mv_data, s->khi, c->klen) > 0)
-            rc = mdb_cursor_get(s->cur, &s->k, &v, MDB_PREV_NODUP);
+            rc = ipl_ixc_get(s->cur, &s->k, &v, MDB_PREV_NODUP);
     }
     return settle(c, s, rc, d);
 }
@@ -221,7 +227,7 @@ static int position(ipl_ixcur *c, sub *s, ipl_diag *d)
 static int advance(ipl_ixcur *c, sub *s, ipl_diag *d)
 {
     MDB_val k, v;
-    int rc = mdb_cursor_get(s->cur, &k, &v, c->reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
+    int rc = ipl_ixc_get(s->cur, &k, &v, c->reverse ? MDB_PREV_DUP : MDB_NEXT_DUP);
     if (rc == 0) {
         int out = c->reverse ? memcmp(v.mv_data, c->vlo, IPL_IXVAL) < 0
                              : memcmp(v.mv_data, c->vhi, IPL_IXVAL) > 0;
@@ -232,11 +238,8 @@ static int advance(ipl_ixcur *c, sub *s, ipl_diag *d)
     } else if (rc != MDB_NOTFOUND) {
         return ipl_store_mdb_err(d, rc, "scan an index", c->t->st->dir);
     }
-    /* leave this key */
-    k = s->k;
-    rc = mdb_cursor_get(s->cur, &k, &v, MDB_SET);
-    if (rc == 0)
-        rc = mdb_cursor_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
+    /* leave this key (ipl_ixc leaves it from any of its entries, without a seek) */
+    rc = ipl_ixc_get(s->cur, &s->k, &v, c->reverse ? MDB_PREV_NODUP : MDB_NEXT_NODUP);
     return settle(c, s, rc, d);
 }
 
@@ -311,7 +314,7 @@ int ipl_ixcur_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi, 
     }
     c->nsub = nsub;
     for (size_t i = 0; i < nsub; i++) {
-        int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &c->subs[i].cur);
+        int rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP + ix], ipl_ix_klen(ix), &c->subs[i].cur);
         if (rc) {
             err = ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
             goto fail;
@@ -424,14 +427,14 @@ void ipl_ixcur_close(ipl_ixcur *c)
         return;
     for (size_t i = 0; i < c->nsub; i++)
         if (c->subs[i].cur)
-            mdb_cursor_close(c->subs[i].cur);
+            ipl_ixc_close(c->subs[i].cur);
     free(c->subs);
     free(c);
 }
 
 int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl_diag *d)
 {
-    MDB_cursor *cur;
+    ipl_ixc *cur;
     uint8_t kb[IPL_IXKEY_MAX];
     size_t ulen, klen, pre;
     uint32_t first = 0, last = 0;
@@ -447,17 +450,17 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
             return err == IPL_ENOTFOUND ? IPL_OK : err;
     }
     memcpy(kb + pre, key, ulen);
-    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &cur);
+    int rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP + ix], ipl_ix_klen(ix), &cur);
     if (rc)
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
     for (uint64_t w = first; w <= last; w++) {
         MDB_val k = {klen, kb}, v;
         if (pre)
             ipl_be32(kb, (uint32_t)w);
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+        rc = ipl_ixc_get(cur, &k, &v, MDB_SET);
         if (rc == 0) {
             size_t cnt;
-            if ((rc = mdb_cursor_count(cur, &cnt)))
+            if ((rc = ipl_ixc_count(cur, &cnt)))
                 break;
             *n += cnt;
         } else if (rc != MDB_NOTFOUND) {
@@ -465,20 +468,43 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
         }
         rc = 0;
     }
-    mdb_cursor_close(cur);
+    ipl_ixc_close(cur);
     return rc == 0 || rc == MDB_NOTFOUND ? IPL_OK : ipl_store_mdb_err(d, rc, "count", t->st->dir);
 }
 
 /* ---- lease state bitmap (ipl_ix_held_bits) ----------------------------------------------------
  * Per week of [first week, week(at)] ∩ the index's weeks: MDB_SET_RANGE on week|lo, then MDB_NEXT
- * over every entry up to week|hi. Under a key the values are in (ts, seq) order, so applying each
- * opening (set) and closing (clear) as it comes leaves the latest decision; entries after `at`
- * (only in at's week) end the key (MDB_NEXT_NODUP). The offset of a key is the difference of the
- * low 64 bits, exact because n <= 2^20 and the key lies in [lo, lo + n - 1]. */
+ * over every chunk up to week|hi, each decoded into timestamps and classes only. Under a key the
+ * chunks and their entries are in (ts, seq) order, so applying each opening (set) and closing
+ * (clear) as it comes leaves the latest decision; entries after `at` (only in at's week) end the
+ * chunk, and a chunk whose suffix (a lower bound) is after `at` is skipped undecoded. The offset
+ * of a key is the difference of the low 64 bits, exact because n <= 2^20 and the key lies in
+ * [lo, lo + n - 1]. */
+static inline int hb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) {          /* one byte: most deltas of a walk */
+        *v = *q;
+        *p = q + 1;
+        return 0;
+    }
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && q < end; shift += 7) {
+        uint8_t b = *q++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = q;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, uint64_t *held,
                      ipl_diag *d)
 {
-    uint8_t klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];
+    uint8_t klo[IPL_IXKEY_MAX + IPL_IXVAL], khi[IPL_IXKEY_MAX];
     const size_t klen = 4 + 16;
     uint32_t first, last;
     MDB_cursor *c = NULL;
@@ -502,6 +528,7 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
     if (add || memcmp(khi + 4, lo, 16) < 0)
         return ipl_diag_set(d, IPL_EINVAL, "held bits: the addresses wrap past the last one");
     memcpy(klo + 4, lo, 16);
+    memset(klo + klen, 0, IPL_IXVAL);
     uint64_t lo64 = ipl_get_be64(lo + 8);
     uint64_t hi_h = ipl_get_be64(khi + 4), hi_l = ipl_get_be64(khi + 12);
     uint32_t wat = ipl_ix_week(at);
@@ -513,38 +540,51 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
     if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP], &c)))
         return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
     for (uint32_t w = first; w <= last && !err; w++) {
-        MDB_val k = {klen, klo}, v;
+        MDB_val k = {klen + IPL_IXVAL, klo}, v;
         ipl_be32(klo, w);
         int chk = w == wat;     /* only at's week holds entries after `at` */
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        while (rc == 0) {
-            /* inline compares (no memcmp call per entry): week, high and low halves of the ip */
+        for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            /* inline compares (no memcmp call per chunk): week, high and low halves of the ip */
             const uint8_t *kb = k.mv_data;
-            if (k.mv_size != klen || ipl_get_be32(kb) != w)
+            if (k.mv_size != klen + IPL_IXVAL || ipl_get_be32(kb) != w)
                 break;
             uint64_t kh = ipl_get_be64(kb + 4), kl = ipl_get_be64(kb + 12);
             if (kh > hi_h || (kh == hi_h && kl > hi_l))
                 break;
-            if (v.mv_size != IPL_IXVAL) {
-                err = ipl_diag_set(d, IPL_ECORRUPT, "index 'ip' holds a value of %zu bytes",
-                                   v.mv_size);
+            if (chk && (int64_t)(ipl_get_be64(kb + klen) >> 8) > at)
+                continue;       /* the whole chunk is after `at` */
+            /* the chunk decoded in place (codec in ixchunk.c): ts in full, the class as the low
+             * two bits of seq << 2 | class, which the deltas carry modulo 4 */
+            const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+            uint64_t cnt, tsv = ipl_get_be64(kb + klen) >> 8, dt, zz;
+            unsigned f = kb[klen + 11] & 3, st = 2;       /* 2: no decision in this chunk */
+            int bad = hb_varint(&p, end, &cnt) || cnt == 0 || cnt > IPL_IXCHUNK_ENT;
+            for (uint64_t i = 0; i < cnt && !bad; i++) {
+                if ((bad = hb_varint(&p, end, &dt) || hb_varint(&p, end, &zz)))
+                    break;
+                tsv += dt;
+                if (chk && (int64_t)tsv > at)
+                    break;
+                f = (f + (unsigned)((zz >> 1) ^ -(zz & 1))) & 3;
+                if (f == IPL_IXC_OPEN)
+                    st = 1;
+                else if (f == IPL_IXC_CLOSE)
+                    st = 0;
+            }
+            if (bad) {
+                err = ipl_diag_set(d, IPL_ECORRUPT, "index 'ip' holds a chunk that does not "
+                                   "decode: run 'ipledger verify'");
                 break;
             }
-            const uint8_t *val = v.mv_data;
-            if (chk && (int64_t)(ipl_get_be64(val) >> 8) > at) {  /* after `at`: the key's rest */
-                rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
-                continue;
-            }
-            unsigned cls = ipl_ixval_class(val);
-            if (cls == IPL_IXC_OPEN || cls == IPL_IXC_CLOSE) {
+            if (st != 2) {
                 uint64_t off = kl - lo64;
                 uint64_t bit = UINT64_C(1) << (off & 63);
-                if (cls == IPL_IXC_OPEN)
+                if (st)
                     held[off >> 6] |= bit;
                 else
                     held[off >> 6] &= ~bit;
             }
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
         }
         if (!err && rc && rc != MDB_NOTFOUND)
             err = ipl_store_mdb_err(d, rc, "scan an index", t->st->dir);

@@ -272,7 +272,9 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             goto out;
     }
     qsort(ents, nent, sizeof *ents, delent_cmp);
-    for (size_t i = 0; i < nent; i++) {
+    /* per (index, key): its entries out of its chunks (ixchunk.c), one cursor per index */
+    uint64_t removed[IPL_IX__COUNT] = {0};
+    for (size_t i = 0, j; i < nent; i = j) {
         if (i == 0 || ents[i].db != ents[i - 1].db) {
             if (cur)
                 mdb_cursor_close(cur);
@@ -280,15 +282,16 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             if ((rc = mdb_cursor_open(txn, st->dbi[ents[i].db], &cur)))
                 goto out;
         }
-        MDB_val ik = {ents[i].klen, ents[i].key}, iv = {IPL_IXVAL, ents[i].val};
-        rc = mdb_cursor_get(cur, &ik, &iv, MDB_GET_BOTH);
-        if (rc == MDB_NOTFOUND) {
-            rc = 0;
-            continue;
-        }
-        if (rc || (rc = mdb_cursor_del(cur, 0)))
+        for (j = i + 1; j < nent && ents[j].db == ents[i].db && ents[j].klen == ents[i].klen &&
+                        memcmp(ents[j].key, ents[i].key, ents[i].klen) == 0; j++)
+            ;
+        if ((rc = ipl_ixchunk_del(cur, ents[i].klen, ents[i].key, ents[i].val, sizeof *ents, j - i,
+                                  &removed[ents[i].db - DB_IX_IP])))
             goto out;
     }
+    for (int ix = 0; ix < IPL_IX__COUNT; ix++)
+        if ((rc = ipl_ixcount_add(st, txn, ix, -(int64_t)removed[ix])))
+            goto out;
     rc = put_progress(st, txn, x->kv_ns, x->kv_key, x->kv_val, x->kv_len, &x->acc, err, d);
 out:
     if (cur)
@@ -435,112 +438,73 @@ static int tsseq_cmp(int64_t ats, uint64_t aseq, int64_t bts, uint64_t bseq)
 }
 
 /* Positions the ix.time cursor on the first entry at or after (ts, seq). */
-static int time_seek(MDB_cursor *c, int64_t ts, uint64_t seq, MDB_val *k, MDB_val *v)
+static int time_seek(ipl_ixc *c, int64_t ts, uint64_t seq, MDB_val *k, MDB_val *v)
 {
     uint8_t kb[4], vb[IPL_IXVAL], want[4];
     ipl_be32(kb, (uint32_t)((uint64_t)ts >> 32));
     memcpy(want, kb, 4);
     k->mv_size = 4;
     k->mv_data = kb;
-    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    int rc = ipl_ixc_get(c, k, v, MDB_SET_RANGE);
     if (rc || k->mv_size != 4 || memcmp(k->mv_data, want, 4) != 0)
         return rc;                         /* a later bucket (or none): its first entry */
     ipl_ixval_pack(vb, ts, seq, 0);
     MDB_val kk = {4, want}, vv = {IPL_IXVAL, vb};
-    rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_BOTH_RANGE);
+    rc = ipl_ixc_get(c, &kk, &vv, MDB_GET_BOTH_RANGE);
     if (rc == 0)
-        return mdb_cursor_get(c, k, v, MDB_GET_CURRENT);   /* the key as stored, not `want` */
+        return ipl_ixc_get(c, k, v, MDB_GET_CURRENT);
     if (rc != MDB_NOTFOUND)
         return rc;
     kk.mv_size = 4;                        /* nothing left in this bucket: the next one */
     kk.mv_data = want;
-    if ((rc = mdb_cursor_get(c, &kk, &vv, MDB_SET)))
+    if ((rc = ipl_ixc_get(c, &kk, &vv, MDB_SET)))
         return rc;
-    return mdb_cursor_get(c, k, v, MDB_NEXT_NODUP);
+    return ipl_ixc_get(c, k, v, MDB_NEXT_NODUP);
+}
+
+static int keep_fn(void *ctx, uint64_t seq)
+{
+    return kept_has(ctx, seq);
 }
 
 /* Removes week w's entries of one per-key index whose (ts, seq) lies in (lo, hi] and that are not
  * kept; `whole`: every entry of the week goes (each key with all its duplicates at once). The
  * week's keys are one contiguous range, walked in order: each page is touched once. */
 static int span_index(ipl_store *st, MDB_txn *txn, int dbi, size_t klen, uint32_t w,
-                      const spanctx *x, int whole, uint64_t *removed)
+                      spanctx *x, int whole, uint64_t *removed)
 {
     const ipl_purge_span *sp = x->sp;
     MDB_cursor *c;
-    uint8_t kb[IPL_IXKEY_MAX], cur[IPL_IXKEY_MAX], lov[IPL_IXVAL];
+    uint8_t kb[IPL_IXKEY_MAX + IPL_IXVAL], cur[IPL_IXKEY_MAX], lov[IPL_IXVAL], hiv[IPL_IXVAL];
     int rc = mdb_cursor_open(txn, st->dbi[dbi], &c);
     if (rc)
         return rc;
-    memset(kb, 0, sizeof kb);
     ipl_be32(kb, w);
-    uint64_t lo_seq = sp->after_seq;       /* entries after (from, after_seq) */
-    ipl_ixval_pack(lov, sp->from, lo_seq + 1, 0);
-    MDB_val k = {klen, kb}, v;
+    if (whole) {                           /* every chunk of the week */
+        rc = ipl_ixchunk_drop_range(c, klen, kb, 4, removed);
+        mdb_cursor_close(c);
+        return rc;
+    }
+    ipl_ixval_pack(lov, sp->from, sp->after_seq + 1, 0);     /* entries after (from, after_seq) */
+    ipl_ixval_pack(hiv, sp->hi_ts, sp->hi_seq, 3);
+    memset(kb + 4, 0, sizeof kb - 4);
+    MDB_val k = {klen + IPL_IXVAL, kb}, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0) {
-        if (k.mv_size != klen || ipl_get_be32(k.mv_data) != w)
+        if (k.mv_size != klen + IPL_IXVAL || ipl_get_be32(k.mv_data) != w)
             break;
         memcpy(cur, k.mv_data, klen);
-        if (whole) {
-            size_t n = 0;
-            if ((rc = mdb_cursor_count(c, &n)) || (rc = mdb_cursor_del(c, MDB_NODUPDATA)))
-                break;
-            *removed += n;
-            rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
-            if (rc == 0)
-                continue;
-        } else {
-            MDB_val kk = {klen, cur}, vv = {IPL_IXVAL, lov};
-            /* every duplicate of the key in the range: drop them at once */
-            int64_t fts, lts;
-            uint64_t fseq, lseq;
-            size_t n = 0;
-            if (!x->nkept && (rc = mdb_cursor_get(c, &kk, &vv, MDB_FIRST_DUP)) == 0 &&
-                vv.mv_size == IPL_IXVAL && (ipl_ixval_unpack(vv.mv_data, &fts, &fseq),
-                                            tsseq_cmp(fts, fseq, sp->from, lo_seq) > 0) &&
-                (rc = mdb_cursor_get(c, &kk, &vv, MDB_LAST_DUP)) == 0 &&
-                vv.mv_size == IPL_IXVAL && (ipl_ixval_unpack(vv.mv_data, &lts, &lseq),
-                                            tsseq_cmp(lts, lseq, sp->hi_ts, sp->hi_seq) <= 0)) {
-                if ((rc = mdb_cursor_count(c, &n)) || (rc = mdb_cursor_del(c, MDB_NODUPDATA)))
-                    break;
-                *removed += n;
-                goto next_key;
-            }
-            if (rc)
-                break;
-            kk.mv_size = klen;
-            kk.mv_data = cur;
-            vv.mv_size = IPL_IXVAL;
-            vv.mv_data = lov;
-            rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_BOTH_RANGE);
-            while (rc == 0 && kk.mv_size == klen && memcmp(kk.mv_data, cur, klen) == 0) {
-                int64_t ts;
-                uint64_t seq;
-                if (vv.mv_size != IPL_IXVAL) {
-                    rc = MDB_CORRUPTED;
-                    break;
-                }
-                ipl_ixval_unpack(vv.mv_data, &ts, &seq);
-                if (tsseq_cmp(ts, seq, sp->hi_ts, sp->hi_seq) > 0)
-                    break;
-                if (kept_has(x, seq)) {
-                    rc = mdb_cursor_get(c, &kk, &vv, MDB_NEXT_DUP);
-                    continue;
-                }
-                if ((rc = mdb_cursor_del(c, 0)))
-                    break;
-                (*removed)++;
-                rc = mdb_cursor_get(c, &kk, &vv, MDB_GET_CURRENT);
-            }
-            if (rc && rc != MDB_NOTFOUND && rc != EINVAL)
-                break;
-        }
-    next_key:   /* on to the key after cur (cur may be gone) */
-        k.mv_size = klen;
-        k.mv_data = cur;
+        if ((rc = ipl_ixchunk_filter(c, klen, cur, lov, hiv, x->nkept ? keep_fn : NULL, x,
+                                     removed)))
+            break;
+        /* on to the key after cur: past every chunk of it */
+        memcpy(kb, cur, klen);
+        memset(kb + klen, 0xff, IPL_IXVAL);
+        k.mv_size = klen + IPL_IXVAL;
+        k.mv_data = kb;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-        if (rc == 0 && k.mv_size == klen && memcmp(k.mv_data, cur, klen) == 0)
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
+        if (rc == 0 && k.mv_size == klen + IPL_IXVAL && memcmp(k.mv_data, kb, klen + IPL_IXVAL) == 0)
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -550,7 +514,8 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
 {
     spanctx *x = c;
     ipl_purge_span *sp = x->sp;
-    MDB_cursor *tc = NULL, *ec = NULL;
+    ipl_ixc *tc = NULL;
+    MDB_cursor *ec = NULL;
     MDB_val k, v;
     char *rec = NULL;
     size_t reclen = 0;
@@ -568,7 +533,7 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
     x->nkept = 0;
     x->capsrc = 0;
     memset(x->src_hint, 0, sizeof x->src_hint);
-    if ((rc = mdb_cursor_open(txn, st->dbi[DB_IX_TIME], &tc)) ||
+    if ((rc = ipl_ixc_open(txn, st->dbi[DB_IX_TIME], 4, &tc)) ||
         (rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ec)))
         goto out;
     /* 1. the time index in (ts, seq) order: the events (digested in that order, as
@@ -618,7 +583,7 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             }
             x->kept[x->nkept++] = seq;
             sp->protected_n++;
-            rc = mdb_cursor_get(tc, &k, &v, MDB_NEXT);
+            rc = ipl_ixc_get(tc, &k, &v, MDB_NEXT);
             continue;
         }
         uint8_t hdr[12];
@@ -646,16 +611,10 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             goto out;
         }
         sp->removed++;
-        if ((rc = mdb_cursor_del(ec, 0)) || (rc = mdb_cursor_del(tc, 0)))
+        if ((rc = mdb_cursor_del(ec, 0)))
             goto out;
-        sp->entries++;
-        /* the cursor is on the next entry of the bucket; past its last one, seek */
-        uint8_t bucket[4];
-        ipl_be32(bucket, (uint32_t)((uint64_t)ts >> 32));
-        rc = mdb_cursor_get(tc, &k, &v, MDB_GET_CURRENT);
-        if (rc == EINVAL || rc == MDB_NOTFOUND ||
-            (rc == 0 && (k.mv_size != 4 || memcmp(k.mv_data, bucket, 4) != 0)))
-            rc = time_seek(tc, ts, seq + 1, &k, &v);
+        /* its time entry goes with the others after the walk (ipl_ixchunk_filter) */
+        rc = ipl_ixc_get(tc, &k, &v, MDB_NEXT);
     }
     if (rc && rc != MDB_NOTFOUND)
         goto out;
@@ -666,16 +625,39 @@ stopped:
     rc = 0;
     if (x->nkept > 1)
         qsort(x->kept, x->nkept, sizeof *x->kept, u64_cmp);
-    /* 2. the per-key indexes: week w's key range of each */
+    /* 2. the time entries walked (all but the kept ones), then the per-key indexes: week w's
+     *    key range of each */
     {
+        uint64_t gone[IPL_IX__COUNT] = {0};
+        uint8_t lov[IPL_IXVAL], hiv[IPL_IXVAL], bucket[4];
+        MDB_cursor *xc;
+        ipl_ixval_pack(lov, sp->from, sp->after_seq + 1, 0);
+        ipl_ixval_pack(hiv, sp->hi_ts, sp->hi_seq, 3);
+        if (tsseq_cmp(sp->hi_ts, sp->hi_seq, sp->from, sp->after_seq) > 0) {
+            if ((rc = mdb_cursor_open(txn, st->dbi[DB_IX_TIME], &xc)))
+                goto out;
+            for (uint64_t bk = (uint64_t)sp->from >> 32; bk <= (uint64_t)sp->hi_ts >> 32 && !rc; bk++) {
+                ipl_be32(bucket, (uint32_t)bk);
+                rc = ipl_ixchunk_filter(xc, 4, bucket, lov, hiv, x->nkept ? keep_fn : NULL, x,
+                                        &gone[IPL_IX_TIME]);
+            }
+            mdb_cursor_close(xc);
+            if (rc)
+                goto out;
+        }
         int64_t wlo = (int64_t)w * IPL_WEEK_US, whi = wlo + IPL_WEEK_US - 1;
         int whole = sp->done && !x->nkept && sp->to >= whi &&
                     (sp->from < wlo || (sp->from == wlo && sp->after_seq == 0) || (w == 0 && sp->from <= 0));
         static const int dbs[4] = {DB_IX_IP, DB_IX_MAC, DB_IX_HOST, DB_IX_USER};
         static const int ixs[4] = {IPL_IX_IP, IPL_IX_MAC, IPL_IX_HOST, IPL_IX_USER};
         for (int i = 0; i < 4; i++)
-            if ((rc = span_index(st, txn, dbs[i], ipl_ix_klen(ixs[i]), w, x, whole, &sp->entries)))
+            if ((rc = span_index(st, txn, dbs[i], ipl_ix_klen(ixs[i]), w, x, whole, &gone[ixs[i]])))
                 goto out;
+        for (int i = 0; i < IPL_IX__COUNT; i++) {
+            sp->entries += gone[i];
+            if ((rc = ipl_ixcount_add(st, txn, i, -(int64_t)gone[i])))
+                goto out;
+        }
     }
     /* 3. the re-seal mark, the caller's progress record */
     if (sp->min_seq) {
@@ -691,8 +673,7 @@ stopped:
         goto out;
     rc = put_progress(st, txn, x->kv_ns, x->kv_key, rec, reclen, &x->acc, err, d);
 out:
-    if (tc)
-        mdb_cursor_close(tc);
+    ipl_ixc_close(tc);
     if (ec)
         mdb_cursor_close(ec);
     free(rec);
@@ -1010,12 +991,12 @@ static void problem(ipl_verify_report *r, const char *fmt, ...)
 /* Exact pass over one index after its multiset hash disagreed: names the first bad entry. */
 static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r)
 {
-    MDB_cursor *c;
+    ipl_ixc *c;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, st->dbi[ix_dbs[ix]], &c);
+    int rc = ipl_ixc_open(txn, st->dbi[ix_dbs[ix]], ipl_ix_klen(ix), &c);
     if (rc)
         return rc;
-    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    for (rc = ipl_ixc_get(c, &k, &v, MDB_FIRST); rc == 0; rc = ipl_ixc_get(c, &k, &v, MDB_NEXT)) {
         int64_t ts;
         uint64_t seq;
         if (v.mv_size != IPL_IXVAL) {
@@ -1049,14 +1030,19 @@ static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r
             break;
         }
     }
-    mdb_cursor_close(c);
+    ipl_ixc_close(c);
+    if (rc == MDB_CORRUPTED) {
+        problem(r, "index '%s' holds a chunk that does not decode", ipl_index_name(ix));
+        return 0;
+    }
     if (!r->ok)
         return 0;
     /* every entry is right: then an event lacks one */
-    MDB_cursor *ec, *ic;
+    MDB_cursor *ec;
+    ipl_ixc *ic;
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ec)))
         return rc;
-    if ((rc = mdb_cursor_open(txn, st->dbi[ix_dbs[ix]], &ic))) {
+    if ((rc = ipl_ixc_open(txn, st->dbi[ix_dbs[ix]], ipl_ix_klen(ix), &ic))) {
         mdb_cursor_close(ec);
         return rc;
     }
@@ -1074,14 +1060,14 @@ static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r
             if (!keys.has[j] || which != ix)
                 continue;
             MDB_val ik = {keys.len[j], keys.key[j]}, iv = {IPL_IXVAL, val};
-            if (mdb_cursor_get(ic, &ik, &iv, MDB_GET_BOTH) != 0) {
+            if (ipl_ixc_get(ic, &ik, &iv, MDB_GET_BOTH) != 0) {
                 problem(r, "event %llu is missing from index '%s'", (unsigned long long)seq,
                         ipl_index_name(ix));
                 r->first_bad_seq = seq;
             }
         }
     }
-    mdb_cursor_close(ic);
+    ipl_ixc_close(ic);
     mdb_cursor_close(ec);
     if (!r->ok)
         return 0;
@@ -1090,71 +1076,66 @@ static int exact_index(ipl_store *st, MDB_txn *txn, int ix, ipl_verify_report *r
     return 0;
 }
 
-/* The multiset hashes of every index as it is, a page of duplicates at a time. Runs in a second
- * thread on a read transaction of the same snapshot as the events pass, when it can have one. */
 typedef struct ixpass {
     ipl_store *st;
     MDB_txn   *txn;
     uint64_t   actual[IPL_IX__COUNT][2];
     uint64_t   entries;
+    uint64_t   count[IPL_IX__COUNT];      /* entries found per index */
+    uint64_t   counter[IPL_IX__COUNT];    /* the entry counters in meta */
+    int        bad[IPL_IX__COUNT];        /* a chunk did not decode, or broke the key order */
     int        rc;
 } ixpass;
 
+/* The multiset hashes of every index as it is, a chunk at a time; checks each chunk (codec,
+ * entries in order, below the next chunk's suffix) and counts the entries. Runs in a second
+ * thread on a read transaction of the same snapshot as the events pass, when it can have one. */
 static int index_hashes(ixpass *x)
 {
-    for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
+    uint8_t (*ents)[IPL_IXVAL] = malloc(IPL_IXCHUNK_ENT * IPL_IXVAL);
+    if (!ents)
+        return ENOMEM;
+    int rc = 0;
+    for (int ix = 0; ix < IPL_IX__COUNT && !rc; ix++) {
         MDB_cursor *c;
         MDB_val k, v;
-        int rc = mdb_cursor_open(x->txn, x->st->dbi[ix_dbs[ix]], &c);
-        if (rc)
-            return rc;
+        size_t klen = ipl_ix_klen(ix);
+        uint8_t prev[IPL_IXKEY_MAX + IPL_IXVAL], last[IPL_IXVAL];
+        int has_prev = 0;
+        if ((rc = ipl_ixcount_get(x->st, x->txn, ix, &x->counter[ix])) ||
+            (rc = mdb_cursor_open(x->txn, x->st->dbi[ix_dbs[ix]], &c)))
+            break;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)) {
-            uint8_t key[IPL_IXKEY_MAX];
-            size_t klen = k.mv_size < sizeof key ? k.mv_size : sizeof key;
-            memcpy(key, k.mv_data, klen);
-            /* a key with one value has no duplicate page (and LMDB may still hold the previous
-             * key's duplicate cursor): take its value as a page of one */
-            MDB_val kk = k, page = v;
-            size_t ndup = 0;
-            int r2 = mdb_cursor_count(c, &ndup);
-            if (r2 == 0 && ndup > 1)
-                r2 = mdb_cursor_get(c, &kk, &page, MDB_GET_MULTIPLE);
-            else if (r2 == 0) {
-                if (page.mv_size % IPL_IXVAL == 0) {
-                    uint64_t h[2];
-                    entry_hash(ix, key, k.mv_size, page.mv_data, h);
-                    x->actual[ix][0] += h[0];
-                    x->actual[ix][1] += h[1];
-                    x->entries++;
-                }
-                continue;               /* the cursor is on the key: MDB_NEXT_NODUP goes on */
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            size_t n;
+            const uint8_t *kb = k.mv_data;
+            if (k.mv_size != klen + IPL_IXVAL ||
+                ipl_ixchunk_decode(v.mv_data, v.mv_size, kb + klen, ents, &n)) {
+                x->bad[ix] = 1;         /* left out: the sums then disagree too */
+                has_prev = 0;
+                continue;
             }
-            while (r2 == 0) {
-                if (page.mv_size % IPL_IXVAL == 0)   /* else: left out, the sums then disagree */
-                    for (size_t off = 0; off < page.mv_size; off += IPL_IXVAL) {
-                        uint64_t h[2];
-                        entry_hash(ix, key, k.mv_size, (const uint8_t *)page.mv_data + off, h);
-                        x->actual[ix][0] += h[0];
-                        x->actual[ix][1] += h[1];
-                        x->entries++;
-                    }
-                r2 = mdb_cursor_get(c, &kk, &page, MDB_NEXT_MULTIPLE);
+            /* the previous chunk of the same key ends below this one's suffix */
+            if (has_prev && memcmp(prev, kb, klen) == 0 && memcmp(last, kb + klen, IPL_IXVAL) >= 0)
+                x->bad[ix] = 1;
+            memcpy(prev, kb, klen);
+            memcpy(last, ents[n - 1], IPL_IXVAL);
+            has_prev = 1;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t h[2];
+                entry_hash(ix, kb, klen, ents[i], h);
+                x->actual[ix][0] += h[0];
+                x->actual[ix][1] += h[1];
             }
-            if (r2 != MDB_NOTFOUND) {
-                mdb_cursor_close(c);
-                return r2;
-            }
-            kk.mv_size = klen;               /* back on the key, then to the next one */
-            kk.mv_data = key;
-            if ((rc = mdb_cursor_get(c, &kk, &page, MDB_SET)))
-                break;
+            x->entries += n;
+            x->count[ix] += n;
         }
         mdb_cursor_close(c);
-        if (rc != MDB_NOTFOUND)
-            return rc;
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
     }
-    return 0;
+    free(ents);
+    return rc;
 }
 
 static void *index_thread(void *arg)
@@ -1319,10 +1300,19 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
     if ((rc = ixp.rc))
         goto mdb_fail;
     r->index_entries = ixp.entries;
-    for (int ix = 0; ix < IPL_IX__COUNT; ix++)
+    for (int ix = 0; ix < IPL_IX__COUNT; ix++) {
+        if (ixp.bad[ix])
+            problem(r, "index '%s' holds a chunk that does not decode or is out of order",
+                    ipl_index_name(ix));
         if ((expect[ix][0] != ixp.actual[ix][0] || expect[ix][1] != ixp.actual[ix][1]) &&
             (rc = exact_index(st, txn, ix, r)))
             goto mdb_fail;
+    }
+    for (int ix = 0; ix < IPL_IX__COUNT; ix++)
+        if (ixp.count[ix] != ixp.counter[ix])
+            problem(r, "index '%s' holds %llu entries but its counter says %llu",
+                    ipl_index_name(ix), (unsigned long long)ixp.count[ix],
+                    (unsigned long long)ixp.counter[ix]);
     rc = 0;
     goto out;
 mdb_fail:

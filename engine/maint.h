@@ -60,11 +60,12 @@ int ipl_store_delete(ipl_store *st, const uint64_t *seqs, size_t n, ipl_purge_ac
  * `from` and `to` in the same week (ipl_ix_week), stopping after `limit` removed events (or
  * 4 x limit time-index entries examined):
  *   1. walks ix.time in (ts, seq) order, digesting (as ipl_store_delete does, so the digest of a
- *      purge does not depend on the path) and deleting each event and its time entry; events of
- *      `protect_kind` (0: none) are kept and counted;
+ *      purge does not depend on the path) and deleting each event; events of `protect_kind` (0:
+ *      none) are kept and counted; then the time entries walked go (the kept ones stay), each
+ *      chunk rewritten once;
  *   2. deletes the week's entries of each per-key index (ip, mac, host, user) in the same range:
  *      they are one contiguous key range (week first), walked in order, so each page is touched
- *      once; when the whole week goes, each key is dropped with all its duplicates at once;
+ *      once; when the whole week goes, its chunks are dropped whole;
  *   3. marks the re-seal from the smallest removed seq and writes the caller's progress record
  *      (fn builds it from the outcome, inside the transaction; the accumulator follows it as in
  *      ipl_store_delete).

@@ -7,8 +7,8 @@
  * shows. Three things make that fast:
  *   - ipl_evcur_get on ascending seqs: one LMDB cursor whose MDB_SET_KEY stays on the current leaf
  *     page when the key is on it (no descent from the root), and MDB_NEXT for seq + 1;
- *   - ipl_ixscan: index duplicates a page at a time (MDB_GET_MULTIPLE / MDB_NEXT_MULTIPLE on the
- *     DUPFIXED indexes), the time window cut by binary search inside the page;
+ *   - ipl_ixscan: index entries a chunk at a time (MDB_GET_MULTIPLE / MDB_NEXT_MULTIPLE of ipl_ixc on
+ *     the chunked indexes), the time window cut by binary search inside the decoded chunk;
  *   - ipl_index_range_stat / ipl_dict_prefix for the planner's estimates and `like "x*"` keys.
  * The record layout is the one of store_int.h (decoded here by the same rules as record.c).
  */
@@ -252,7 +252,7 @@ void ipl_evcur_close(ipl_evcur *c)
  * duplicates at a time. */
 
 typedef struct pgsub {
-    MDB_cursor *cur;
+    ipl_ixc    *cur;
     uint8_t     klo[IPL_IXKEY_MAX], khi[IPL_IXKEY_MAX];   /* stored keys, week included */
     int         state;        /* 0 start, 1 in a page, 2 next key, 3 done */
     MDB_val     key;          /* the current key */
@@ -334,7 +334,7 @@ int ipl_ixscan_open(ipl_rtxn *t, ipl_index ix, const void *klo, const void *khi,
     } else {
         ipl_ixscan_reset(s, klo, khi);
     }
-    int rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &s->subs[0].cur);
+    int rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP + ix], ipl_ix_klen(ix), &s->subs[0].cur);
     if (rc) {
         err = ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
         goto fail;
@@ -415,7 +415,7 @@ static int load_page(ipl_ixscan *s, pgsub *p, MDB_cursor_op op, int first, MDB_v
     /* a key with one value has no duplicate page: MDB_GET_MULTIPLE then leaves v as it was (the
      * value under the cursor), which is a page of one */
     MDB_val k;
-    int rc = mdb_cursor_get(p->cur, &k, &v, op);
+    int rc = ipl_ixc_get(p->cur, &k, &v, op);
     if (rc)
         return rc;
     if (v.mv_size % IPL_IXVAL)
@@ -453,14 +453,11 @@ static int next_key(ipl_ixscan *s, pgsub *p, ipl_diag *d)
     if (p->state == 0) {
         k.mv_size = s->klen;
         k.mv_data = p->klo;
-        rc = mdb_cursor_get(p->cur, &k, &v, MDB_SET_RANGE);
-    } else {
-        k = p->key;
-        rc = mdb_cursor_get(p->cur, &k, &v, MDB_SET);
-        if (rc == 0)
-            rc = mdb_cursor_get(p->cur, &k, &v, MDB_NEXT_NODUP);
+        rc = ipl_ixc_get(p->cur, &k, &v, MDB_SET_RANGE);
+    } else {                   /* from any entry of the key (ipl_ixc: without a seek) */
+        rc = ipl_ixc_get(p->cur, &k, &v, MDB_NEXT_NODUP);
     }
-    for (; rc == 0; rc = mdb_cursor_get(p->cur, &k, &v, MDB_NEXT_NODUP)) {
+    for (; rc == 0; rc = ipl_ixc_get(p->cur, &k, &v, MDB_NEXT_NODUP)) {
         int past;
         if (!key_ok(s, p, &k, &past)) {
             if (past)
@@ -469,11 +466,11 @@ static int next_key(ipl_ixscan *s, pgsub *p, ipl_diag *d)
         }
         p->key = k;
         MDB_val kk = k, vv = {IPL_IXVAL, s->vlo};
-        rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_GET_BOTH_RANGE);
+        rc = ipl_ixc_get(p->cur, &kk, &vv, MDB_GET_BOTH_RANGE);
         if (rc == MDB_NOTFOUND) {
             /* nothing at or after the window's start under this key: re-anchor on the key */
             kk = k;
-            if ((rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_SET)))
+            if ((rc = ipl_ixc_get(p->cur, &kk, &vv, MDB_SET)))
                 break;
             continue;
         }
@@ -487,7 +484,7 @@ static int next_key(ipl_ixscan *s, pgsub *p, ipl_diag *d)
         }
         if (p->last_page) {
             kk = k;
-            if ((rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_SET)))
+            if ((rc = ipl_ixc_get(p->cur, &kk, &vv, MDB_SET)))
                 break;
             continue;
         }
@@ -500,7 +497,7 @@ static int next_key(ipl_ixscan *s, pgsub *p, ipl_diag *d)
         if (rc && rc != MDB_NOTFOUND)
             break;
         kk = k;
-        if ((rc = mdb_cursor_get(p->cur, &kk, &vv, MDB_SET)))
+        if ((rc = ipl_ixc_get(p->cur, &kk, &vv, MDB_SET)))
             break;
     }
     if (rc && rc != MDB_NOTFOUND)
@@ -548,7 +545,7 @@ static int pg_start(ipl_ixscan *s, ipl_diag *d)
     s->state = 1;
     if (s->merge) {
         for (; s->nopen < s->nsub; s->nopen++) {
-            int rc = mdb_cursor_open(s->t->txn, s->t->st->dbi[DB_IX_IP + s->ix],
+            int rc = ipl_ixc_open(s->t->txn, s->t->st->dbi[DB_IX_IP + s->ix], s->klen,
                                      &s->subs[s->nopen].cur);
             if (rc)
                 return ipl_store_mdb_err(d, rc, "open an index", s->t->st->dir);
@@ -631,7 +628,7 @@ void ipl_ixscan_close(ipl_ixscan *s)
         return;
     for (size_t i = 0; i < s->nopen; i++)
         if (s->subs[i].cur)
-            mdb_cursor_close(s->subs[i].cur);
+            ipl_ixc_close(s->subs[i].cur);
     free(s->subs);
     free(s);
 }
@@ -655,7 +652,7 @@ int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void 
             return err == IPL_ENOTFOUND ? IPL_OK : err;
     }
     size_t nw = (size_t)(last - first) + 1;
-    struct wk { MDB_cursor *cur; MDB_val k; int on; uint8_t hi[IPL_IXKEY_MAX]; } *w =
+    struct wk { ipl_ixc *cur; MDB_val k; int on; uint8_t hi[IPL_IXKEY_MAX]; } *w =
         calloc(nw, sizeof *w);
     if (!w)
         return ipl_diag_set(d, IPL_ENOMEM, "out of memory");
@@ -675,13 +672,13 @@ int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void 
         else
             memset(w[i].hi + pre, 0xff, ulen);
         MDB_val v;
-        if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IX_IP + ix], &w[i].cur)))
+        if ((rc = ipl_ixc_open(t->txn, t->st->dbi[DB_IX_IP + ix], ipl_ix_klen(ix), &w[i].cur)))
             break;
         w[i].k.mv_size = klen;
         w[i].k.mv_data = lo;
-        rc = mdb_cursor_get(w[i].cur, &w[i].k, &v, MDB_SET_RANGE);
+        rc = ipl_ixc_get(w[i].cur, &w[i].k, &v, MDB_SET_RANGE);
         while (rc == 0 && w[i].k.mv_size != klen)
-            rc = mdb_cursor_get(w[i].cur, &w[i].k, &v, MDB_NEXT_NODUP);
+            rc = ipl_ixc_get(w[i].cur, &w[i].k, &v, MDB_NEXT_NODUP);
         if (rc == 0)
             w[i].on = memcmp(w[i].k.mv_data, w[i].hi, klen) <= 0;
         else if (rc == MDB_NOTFOUND)
@@ -704,12 +701,12 @@ int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void 
             if (!w[i].on || memcmp((const uint8_t *)w[i].k.mv_data + pre, key, ulen) != 0)
                 continue;
             size_t cnt = 0;
-            if ((rc = mdb_cursor_count(w[i].cur, &cnt)))
+            if ((rc = ipl_ixc_count(w[i].cur, &cnt)))
                 break;
             s->entries += cnt;
             MDB_val v;
             do
-                rc = mdb_cursor_get(w[i].cur, &w[i].k, &v, MDB_NEXT_NODUP);
+                rc = ipl_ixc_get(w[i].cur, &w[i].k, &v, MDB_NEXT_NODUP);
             while (rc == 0 && w[i].k.mv_size != klen);
             if (rc == 0)
                 w[i].on = memcmp(w[i].k.mv_data, w[i].hi, klen) <= 0;
@@ -721,7 +718,7 @@ int ipl_index_range_stat(ipl_rtxn *t, ipl_index ix, const void *klo, const void 
     }
     for (size_t i = 0; i < nw; i++)
         if (w[i].cur)
-            mdb_cursor_close(w[i].cur);
+            ipl_ixc_close(w[i].cur);
     free(w);
     if (rc && rc != MDB_NOTFOUND)
         return ipl_store_mdb_err(d, rc, "read index statistics", t->st->dir);

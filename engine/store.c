@@ -223,24 +223,16 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
         err = ipl_store_mdb_err(d, rc, "begin a transaction", st->dir);
         goto out;
     }
-    for (int i = 0; i < DB__COUNT; i++) {
-        unsigned fl = rdonly ? 0 : MDB_CREATE;
-        if (i >= DB_IX_IP && i <= DB_IX_TIME)
-            fl |= MDB_DUPSORT | MDB_DUPFIXED;
-        rc = mdb_dbi_open(txn, db_names[i], fl, &st->dbi[i]);
-        if (rc == MDB_NOTFOUND && i == DB_KV && rdonly)
-            continue;   /* a store from before `kv`: reads of it see nothing */
-        if (i == DB_KV && rc == 0)
-            st->has_kv = 1;
-        if (rc == MDB_NOTFOUND && i == DB_META) {
-            err = ipl_diag_set(d, IPL_EFORMAT, "'%s' is not an ipledger store (no metadata)",
-                               st->dir);
-            goto out;
-        }
-        if (rc) {
-            err = ipl_store_mdb_err(d, rc, "open database", st->dir);
-            goto out;
-        }
+    /* meta first: a store of another format is refused before its other databases are opened
+     * (format 3's DUPSORT indexes cannot be opened as format 4's plain ones) */
+    rc = mdb_dbi_open(txn, db_names[DB_META], rdonly ? 0 : MDB_CREATE, &st->dbi[DB_META]);
+    if (rc == MDB_NOTFOUND) {
+        err = ipl_diag_set(d, IPL_EFORMAT, "'%s' is not an ipledger store (no metadata)", st->dir);
+        goto out;
+    }
+    if (rc) {
+        err = ipl_store_mdb_err(d, rc, "open database", st->dir);
+        goto out;
     }
     MDB_val v;
     rc = meta_get(txn, st, "format", &v);
@@ -270,13 +262,29 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
                                st->dir, fmt, IPL_STORE_FORMAT);
             goto out;
         }
-        if (fmt < IPL_STORE_FORMAT) {   /* 1: no week prefix; 2: no kind class in index values;
-                                           3: version-1 records */
+        /* 1: no week prefix; 2: no kind class in index values; 3: DUPSORT index values (one
+         * 12-byte duplicate per entry) instead of format 4's compressed chunks, and version-1
+         * records (format 4 writes version 2; version 1 is still decoded) */
+        if (fmt < IPL_STORE_FORMAT) {
             err = ipl_diag_set(d, IPL_EFORMAT,
                                "store '%s' has format %u, older than the format %d this ipledger "
                                "reads (its indexes are laid out differently): re-ingest its logs "
                                "into a new store, or use the ipledger that wrote it (the store was "
                                "not changed)", st->dir, fmt, IPL_STORE_FORMAT);
+            goto out;
+        }
+    }
+    for (int i = 0; i < DB__COUNT; i++) {
+        if (i == DB_META)
+            continue;
+        unsigned fl = rdonly ? 0 : MDB_CREATE;
+        rc = mdb_dbi_open(txn, db_names[i], fl, &st->dbi[i]);
+        if (rc == MDB_NOTFOUND && i == DB_KV && rdonly)
+            continue;   /* a store from before `kv`: reads of it see nothing */
+        if (i == DB_KV && rc == 0)
+            st->has_kv = 1;
+        if (rc) {
+            err = ipl_store_mdb_err(d, rc, "open database", st->dir);
             goto out;
         }
     }
@@ -1025,39 +1033,20 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
                 depth += 2;
             ixent_sort(b->ix[ix], b->nix[ix], depth);
         }
+        /* per key: its new entries into its chunks (ixchunk.c) */
         MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IX_IP + ix], &cur), "open an index");
-        /* A key whose new entries all sort after its stored ones (time moving forward: every
-         * ix.time bucket, the busy keys of the others) gets them with MDB_APPENDDUP: a full
-         * duplicate page then splits at its end, not in the middle, and stays full instead of
-         * half-empty. The check is made here, per key, because a put with MDB_APPENDDUP that is
-         * not in order fails the whole transaction. */
-        size_t klen = ipl_ix_klen(ix);
-        unsigned dflags = 0;
-        for (size_t i = 0; i < b->nix[ix]; i++) {
-            MDB_val k = {klen, b->ix[ix][i].key}, val = {IPL_IXVAL, b->ix[ix][i].val};
-            if (i == 0 || memcmp(b->ix[ix][i - 1].key, b->ix[ix][i].key, klen) != 0) {
-                MDB_val kk = k, last;
-                int grc = mdb_cursor_get(cur, &kk, &last, MDB_SET_KEY);
-                if (grc == 0)
-                    grc = mdb_cursor_get(cur, &kk, &last, MDB_LAST_DUP);
-                if (grc == MDB_NOTFOUND) {
-                    /* a new key: its first entry creates it, the rest of the group (sorted,
-                     * distinct) append */
-                    MDB_TRY(mdb_cursor_put(cur, &k, &val, 0), "write an index");
-                    dflags = MDB_APPENDDUP;
-                    continue;
-                }
-                if (grc)
-                    MDB_TRY(grc, "read an index");
-                dflags = last.mv_size == IPL_IXVAL &&
-                                 memcmp(last.mv_data, val.mv_data, IPL_IXVAL) < 0
-                             ? MDB_APPENDDUP
-                             : 0;
-            }
-            MDB_TRY(mdb_cursor_put(cur, &k, &val, dflags), "write an index");
+        const size_t klen = ipl_ix_klen(ix);
+        const ixent *ie = b->ix[ix];
+        uint64_t added = 0;
+        for (size_t i = 0, j; i < b->nix[ix]; i = j) {
+            for (j = i + 1; j < b->nix[ix] && memcmp(ie[j].key, ie[i].key, klen) == 0; j++)
+                ;
+            MDB_TRY(ipl_ixchunk_add(cur, klen, ie[i].key, ie[i].val, sizeof *ie, j - i, &added),
+                    "write an index");
         }
         mdb_cursor_close(cur);
         cur = NULL;
+        MDB_TRY(ipl_ixcount_add(st, w.txn, ix, (int64_t)added), "count index entries");
     }
 
     for (size_t i = 0; i < b->nq; i++, qseq++) {
@@ -1409,19 +1398,17 @@ int ipl_store_quarantine(ipl_rtxn *t, const char *source, ipl_quarantine_fn fn, 
 
 static int ts_edge(ipl_rtxn *t, MDB_cursor_op op, int64_t *ts)
 {
-    MDB_cursor *c;
+    ipl_ixc *c;
     MDB_val k, v;
     *ts = 0;
-    if (mdb_cursor_open(t->txn, t->st->dbi[DB_IX_TIME], &c))
+    if (ipl_ixc_open(t->txn, t->st->dbi[DB_IX_TIME], 4, &c))
         return 0;
-    int rc = mdb_cursor_get(c, &k, &v, op);
-    if (rc == 0)
-        rc = mdb_cursor_get(c, &k, &v, op == MDB_FIRST ? MDB_FIRST_DUP : MDB_LAST_DUP);
+    int rc = ipl_ixc_get(c, &k, &v, op);
     if (rc == 0 && v.mv_size == IPL_IXVAL) {
         uint64_t seq;
         ipl_ixval_unpack(v.mv_data, ts, &seq);
     }
-    mdb_cursor_close(c);
+    ipl_ixc_close(c);
     return 0;
 }
 
@@ -1436,7 +1423,7 @@ int ipl_store_stats_get(ipl_rtxn *t, ipl_store_stats *s, ipl_diag *d)
     s->quarantine = DBCOUNT(DB_QUARANTINE);
     s->sources = DBCOUNT(DB_SOURCES);
     for (int i = 0; i < IPL_IX__COUNT; i++)
-        s->index_entries[i] = DBCOUNT(DB_IX_IP + i);
+        ipl_ixcount_get(st, t->txn, i, &s->index_entries[i]);   /* mdb_stat counts chunks */
 #undef DBCOUNT
     s->last_seq = ipl_store_last_seq(t);
     MDB_envinfo info;

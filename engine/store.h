@@ -6,13 +6,15 @@
  *   events      u64 seq -> record (engine/record.c: compact, versioned), appended with MDB_APPEND
  *   dict.s      string -> u32 id          } strings interned once: MACs, DUIDs, hosts, users,
  *   dict.i      u32 id -> string + NUL    } servers, sources, low-cardinality attribute values
- *   ix.ip       week | ip[16]        -> dups (ts:7 | seq:5)  } DUPSORT|DUPFIXED: one 12-byte
- *   ix.mac      week | u32 mac/duid id -> dups             } entry per event, sorted by (ts, seq)
- *   ix.host     week | u32 folded host id -> dups          } under each key; week = u32 BE
- *   ix.user     week | u32 folded user id -> dups          } ts / 7 days, so a week of ingest is
- *   ix.time     u32 (ts >> 32) bucket -> dups              } one key range (store_int.h);
- *               a key's history is its weeks in order, a CIDR is a key range in each week
- *               (≈71.6-minute buckets in ix.time)
+ *   ix.ip       week | ip[16] | suffix       -> chunk   } plain databases of posting chunks
+ *   ix.mac      week | u32 mac/duid id | suffix -> chunk } (format 4, engine/ixchunk.c): the
+ *   ix.host     week | u32 folded host id | suffix       } 12-byte suffix (ts:7 | seq<<2|cls:5)
+ *   ix.user     week | u32 folded user id | suffix       } bounds the chunk's entries from
+ *   ix.time     u32 (ts >> 32) bucket | suffix -> chunk  } below; the chunk is a varint count
+ *               and delta-coded entries (<= 480 bytes), in (ts, seq) order under each key;
+ *               week = u32 BE ts / 7 days, so a week of ingest is one key range; a key's history
+ *               is its weeks in order, a CIDR is a key range in each week (≈71.6-minute buckets
+ *               in ix.time); meta "ixn.<index>" counts each index's entries
  *   sources     source name -> position record (offset, line, fingerprint, last_ts, counts)
  *   quarantine  u64 qseq -> {ingest time, source id, line, offset, reason, raw bytes ≤ 4 KiB}
  *   chain       u64 last seq of a batch -> the chain's stream state after that batch
@@ -179,7 +181,7 @@ void ipl_ixcur_close(ipl_ixcur *c);
 #define IPL_IX_HELD_MAX (UINT32_C(1) << 20)
 int  ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, uint64_t *held,
                       ipl_diag *d);
-/* Number of entries under one key (cheap: mdb_cursor_count). */
+/* Number of entries under one key (the chunks' counts, read without decoding them). */
 int  ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl_diag *d);
 
 /* Source positions. IPL_ENOTFOUND if the source was never ingested. */

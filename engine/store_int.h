@@ -216,7 +216,7 @@ void ipl_chain_record(ipl_sha256_ctx *chain, uint64_t seq, const uint8_t *rec, s
  * ix.ip, ix.mac, ix.host and ix.user are keyed by the event's week first:
  *
  *   +-----------------+---------------------------+
- *   | week u32 BE     | ip[16]  or  u32 BE id     |  ->  dups (ts:7 | seq:5)
+ *   | week u32 BE     | ip[16]  or  u32 BE id     | suffix ->  posting chunk (ixchunk.c)
  *   +-----------------+---------------------------+
  *   week = ts / IPL_WEEK_US (weeks since the epoch, Thursdays 00:00 UTC)
  *
@@ -243,6 +243,45 @@ static inline size_t ipl_ix_klen(int ix)
 {
     return ipl_ix_ulen(ix) + (ipl_ix_weekly(ix) ? 4 : 0);
 }
+/* ---- index chunks (ixchunk.c; store format 4, layout in its header comment) ----
+ * The five indexes are plain databases: key prefix | 12-byte suffix (a lower bound of the
+ * chunk's entries) -> varint count | delta-coded entries, at most IPL_IXCHUNK_CAP bytes. */
+#ifndef IPL_IXCHUNK_CAP                             /* -D for the chunk-size measurement */
+#define IPL_IXCHUNK_CAP 480
+#endif
+#define IPL_IXCHUNK_ENT (IPL_IXCHUNK_CAP / 2)         /* an entry takes at least 2 bytes */
+int ipl_ixchunk_decode(const void *val, size_t len, const uint8_t suffix[IPL_IXVAL],
+                       uint8_t (*out)[IPL_IXVAL], size_t *n);             /* IPL_ECORRUPT */
+int ipl_ixchunk_count(const void *val, size_t len, uint64_t *n);
+/* Writers: each returns an LMDB code (MDB_CORRUPTED for a chunk that does not decode) and works
+ * through `cur`, a cursor on the index (moved). vals: n packed entries, `stride` bytes apart, in
+ * increasing order, all under `prefix` (klen bytes). */
+int ipl_ixchunk_add(MDB_cursor *cur, size_t klen, const uint8_t *prefix, const uint8_t *vals,
+                    size_t stride, size_t n, uint64_t *added);
+int ipl_ixchunk_del(MDB_cursor *cur, size_t klen, const uint8_t *prefix, const uint8_t *vals,
+                    size_t stride, size_t n, uint64_t *removed);
+/* Removes the prefix's entries in [lo, hi] for which keep(ctx, seq) is 0 (keep NULL: all). */
+typedef int (*ipl_ixkeep_fn)(void *ctx, uint64_t seq);
+int ipl_ixchunk_filter(MDB_cursor *cur, size_t klen, const uint8_t *prefix,
+                       const uint8_t lo[IPL_IXVAL], const uint8_t hi[IPL_IXVAL], ipl_ixkeep_fn keep,
+                       void *ctx, uint64_t *removed);
+/* Removes every chunk whose key starts with lo[0..plen) (a week of a per-key index). */
+int ipl_ixchunk_drop_range(MDB_cursor *cur, size_t klen, const uint8_t *lo, size_t plen,
+                           uint64_t *removed);
+/* Entry counters per index (mdb_stat counts chunks), in meta, changed in the writing txn. */
+int ipl_ixcount_get(ipl_store *st, MDB_txn *txn, int ix, uint64_t *n);
+int ipl_ixcount_add(ipl_store *st, MDB_txn *txn, int ix, int64_t delta);
+/* The reading cursor: an LMDB cursor on a format-3 DUPSORT|DUPFIXED index, emulated (keys are the
+ * prefix, values the 12-byte entries, which live until the cursor moves). Ops: FIRST, LAST, NEXT,
+ * PREV, SET, SET_KEY, SET_RANGE, GET_BOTH, GET_BOTH_RANGE, GET_CURRENT, FIRST_DUP, LAST_DUP,
+ * NEXT_DUP, PREV_DUP, NEXT_NODUP, PREV_NODUP, GET_MULTIPLE (the whole chunk the cursor is on) and
+ * NEXT_MULTIPLE (the next chunk of the key). LMDB codes. */
+typedef struct ipl_ixc ipl_ixc;
+int  ipl_ixc_open(MDB_txn *txn, MDB_dbi dbi, size_t klen, ipl_ixc **out);
+void ipl_ixc_close(ipl_ixc *c);
+int  ipl_ixc_get(ipl_ixc *c, MDB_val *k, MDB_val *v, MDB_cursor_op op);
+int  ipl_ixc_count(ipl_ixc *c, size_t *n);     /* entries under the current key */
+
 /* The first and last week present in a per-key index (0 if the index is empty). */
 int ipl_ix_week_bounds(ipl_rtxn *t, ipl_index ix, uint32_t *first, uint32_t *last, ipl_diag *d);
 

@@ -163,7 +163,7 @@ static void raw_edit(void (*edit)(MDB_txn *, MDB_dbi, MDB_dbi, MDB_dbi))
     CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
     CHECK_INT(mdb_dbi_open(txn, "events", 0, &ev), 0);
     CHECK_INT(mdb_dbi_open(txn, "dict.i", 0, &di), 0);
-    CHECK_INT(mdb_dbi_open(txn, "ix.host", MDB_DUPSORT | MDB_DUPFIXED, &ix), 0);
+    CHECK_INT(mdb_dbi_open(txn, "ix.host", 0, &ix), 0);
     edit(txn, ev, di, ix);
     CHECK_INT(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
@@ -197,21 +197,53 @@ static void flip_dict(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
     mdb_cursor_close(c);
 }
 
+/* ix.host (store format 4): week | u32 id | 12-byte suffix -> varint count | deltas */
 static void drop_index_entry(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
 {
     MDB_cursor *c;
     MDB_val k, v;
     CHECK_INT(mdb_cursor_open(txn, ix, &c), 0);
-    CHECK_INT(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);
+    CHECK_INT(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);   /* the last chunk, all its entries */
     CHECK_INT(mdb_cursor_del(c, 0), 0);
     mdb_cursor_close(c);
 }
 
 static void add_bogus_entry(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
 {
-    uint8_t k[4] = {0, 0, 0, 3}, val[12] = {0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x9c, 0x3f}; /* seq 9999, class 3 */
-    MDB_val key = {4, k}, v = {12, val};
+    /* week 0 | id 3 | suffix ts 1, seq 9999, class 3 -> one entry equal to the suffix */
+    uint8_t k[20] = {0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x9c, 0x3f};
+    uint8_t val[3] = {1, 0, 0};
+    MDB_val key = {20, k}, v = {3, val};
     CHECK_INT(mdb_put(txn, ix, &key, &v, 0), 0);
+}
+
+static void break_chunk(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    CHECK_INT(mdb_cursor_open(txn, ix, &c), 0);
+    CHECK_INT(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    uint8_t buf[1024];
+    CHECK(v.mv_size > 2 && v.mv_size < sizeof buf);
+    memcpy(buf, v.mv_data, v.mv_size);
+    buf[v.mv_size - 1] |= 0x80;                       /* the last varint runs off the end */
+    MDB_val nv = {v.mv_size, buf};
+    CHECK_INT(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), 0);
+    mdb_cursor_close(c);
+}
+
+static void bump_counter(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
+{
+    MDB_dbi meta;
+    CHECK_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k = {8, "ixn.host"}, v;
+    CHECK_INT(mdb_get(txn, meta, &k, &v), 0);
+    uint8_t b[8];
+    CHECK_INT(v.mv_size, 8);
+    memcpy(b, v.mv_data, 8);
+    b[7] ^= 1;
+    MDB_val nv = {8, b};
+    CHECK_INT(mdb_put(txn, meta, &k, &nv, 0), 0);
 }
 
 static void expect_broken(void (*edit)(MDB_txn *, MDB_dbi, MDB_dbi, MDB_dbi), const char *words)
@@ -245,6 +277,8 @@ static void test_corruption_caught(void)
     expect_broken(flip_dict, "chain breaks");
     expect_broken(drop_index_entry, "missing from index 'host'");
     expect_broken(add_bogus_entry, "does not exist");
+    expect_broken(break_chunk, "index 'host' holds a chunk that does not decode");
+    expect_broken(bump_counter, "but its counter says");
 }
 
 int main(void)
