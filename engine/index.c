@@ -480,27 +480,6 @@ int ipl_index_count(ipl_rtxn *t, ipl_index ix, const void *key, uint64_t *n, ipl
  * chunk, and a chunk whose suffix (a lower bound) is after `at` is skipped undecoded. The offset
  * of a key is the difference of the low 64 bits, exact because n <= 2^20 and the key lies in
  * [lo, lo + n - 1]. */
-static inline int hb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    const uint8_t *q = *p;
-    if (q < end && !(*q & 0x80)) {          /* one byte: most deltas of a walk */
-        *v = *q;
-        *p = q + 1;
-        return 0;
-    }
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && q < end; shift += 7) {
-        uint8_t b = *q++;
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            *p = q;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, uint64_t *held,
                      ipl_diag *d)
 {
@@ -559,9 +538,9 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
             const uint8_t *p = v.mv_data, *end = p + v.mv_size;
             uint64_t cnt, tsv = ipl_get_be64(kb + klen) >> 8, dt, zz;
             unsigned f = kb[klen + 11] & 3, st = 2;       /* 2: no decision in this chunk */
-            int bad = hb_varint(&p, end, &cnt) || cnt == 0 || cnt > IPL_IXCHUNK_ENT;
+            int bad = ipl_ixc_varint(&p, end, &cnt) || cnt == 0 || cnt > IPL_IXCHUNK_ENT;
             for (uint64_t i = 0; i < cnt && !bad; i++) {
-                if ((bad = hb_varint(&p, end, &dt) || hb_varint(&p, end, &zz)))
+                if ((bad = ipl_ixc_varint(&p, end, &dt) || ipl_ixc_varint(&p, end, &zz)))
                     break;
                 tsv += dt;
                 if (chk && (int64_t)tsv > at)

@@ -70,22 +70,6 @@ static inline size_t put_varint(uint8_t *p, uint64_t v)
     return n;
 }
 
-static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    const uint8_t *q = *p;
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && q < end; shift += 7) {
-        uint8_t b = *q++;
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = r;
-            *p = q;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* Bytes of the entry `v` encoded after `prev` (prev <= v). */
 static inline size_t enc_entry(uint8_t *p, const uint8_t prev[SUF], const uint8_t v[SUF])
 {
@@ -103,11 +87,11 @@ static int walk(const uint8_t *val, size_t len, const uint8_t suffix[SUF], uint8
 {
     const uint8_t *p = val, *end = val + len;
     uint64_t n, t = v_ts(suffix), f = v_f(suffix);
-    if (len > IPL_IXCHUNK_CAP + 16 || get_varint(&p, end, &n) || n == 0 || n > IPL_IXCHUNK_ENT)
+    if (len > IPL_IXCHUNK_CAP + 16 || ipl_ixc_varint(&p, end, &n) || n == 0 || n > IPL_IXCHUNK_ENT)
         return -1;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t dt, zz;
-        if (get_varint(&p, end, &dt) || get_varint(&p, end, &zz))
+        if (ipl_ixc_varint(&p, end, &dt) || ipl_ixc_varint(&p, end, &zz))
             return -1;
         int64_t df = (int64_t)(zz >> 1) ^ -(int64_t)(zz & 1);
         uint64_t nf = f + (uint64_t)df;
@@ -137,7 +121,7 @@ int ipl_ixchunk_decode(const void *val, size_t len, const uint8_t suffix[IPL_IXV
 int ipl_ixchunk_count(const void *val, size_t len, uint64_t *n)
 {
     const uint8_t *p = val;
-    if (get_varint(&p, p + len, n) || *n == 0 || *n > IPL_IXCHUNK_ENT)
+    if (ipl_ixc_varint(&p, p + len, n) || *n == 0 || *n > IPL_IXCHUNK_ENT)
         return IPL_ECORRUPT;
     return IPL_OK;
 }
@@ -308,7 +292,7 @@ int ipl_ixchunk_add(MDB_cursor *cur, size_t klen, const uint8_t *prefix, const u
              * next chunk's suffix): appended to it, without decoding it into entries */
             const uint8_t *p = val.mv_data, *end = p + val.mv_size;
             uint64_t c0;
-            get_varint(&p, end, &c0);
+            ipl_ixc_varint(&p, end, &c0);
             e->blen = (size_t)(end - p);
             memcpy(e->body, p, e->blen);
             e->n = cn;

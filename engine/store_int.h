@@ -250,6 +250,29 @@ static inline size_t ipl_ix_klen(int ix)
 #define IPL_IXCHUNK_CAP 480
 #endif
 #define IPL_IXCHUNK_ENT (IPL_IXCHUNK_CAP / 2)         /* an entry takes at least 2 bytes */
+/* A varint of a chunk's value (ixchunk.c's codec; index.c's held-bits walk decodes in place):
+ * 0 with *v and *p advanced, -1 when it runs past end or over 64 bits. One-byte values, most
+ * deltas of a walk, take the first branch. */
+static inline int ipl_ixc_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    const uint8_t *q = *p;
+    if (q < end && !(*q & 0x80)) {
+        *v = *q;
+        *p = q + 1;
+        return 0;
+    }
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && q < end; shift += 7) {
+        uint8_t b = *q++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = q;
+            return 0;
+        }
+    }
+    return -1;
+}
 int ipl_ixchunk_decode(const void *val, size_t len, const uint8_t suffix[IPL_IXVAL],
                        uint8_t (*out)[IPL_IXVAL], size_t *n);             /* IPL_ECORRUPT */
 int ipl_ixchunk_count(const void *val, size_t len, uint64_t *n);
