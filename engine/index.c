@@ -510,6 +510,40 @@ int ipl_ix_held_bits(ipl_rtxn *t, const uint8_t lo[16], uint32_t n, int64_t at, 
     memset(klo + klen, 0, IPL_IXVAL);
     uint64_t lo64 = ipl_get_be64(lo + 8);
     uint64_t hi_h = ipl_get_be64(khi + 4), hi_l = ipl_get_be64(khi + 12);
+    if (t->st->has_ipnow) {
+        /* ix.ipnow (ipnow.c): each address's latest decision; when none in [lo, hi] is after
+         * `at`, it is the decision at `at` too, and an address without a key has none */
+        MDB_val k = {16, (void *)lo}, v;
+        int late = 0;
+        if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_IPNOW], &c)))
+            return ipl_store_mdb_err(d, rc, "open an index", t->st->dir);
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            const uint8_t *kb = k.mv_data, *vb = v.mv_data;
+            if (k.mv_size != 16 || v.mv_size != IPL_IXVAL) {
+                rc = MDB_CORRUPTED;
+                break;
+            }
+            uint64_t kh = ipl_get_be64(kb), kl = ipl_get_be64(kb + 8);
+            if (kh > hi_h || (kh == hi_h && kl > hi_l))
+                break;
+            if ((int64_t)(ipl_get_be64(vb) >> 8) > at) {
+                late = 1;
+                break;
+            }
+            if ((vb[IPL_IXVAL - 1] & 3) == IPL_IXC_OPEN) {
+                uint64_t off = kl - lo64;
+                held[off >> 6] |= UINT64_C(1) << (off & 63);
+            }
+        }
+        mdb_cursor_close(c);
+        c = NULL;
+        if (rc && rc != MDB_NOTFOUND)
+            return ipl_store_mdb_err(d, rc, "scan the current lease state", t->st->dir);
+        if (!late)
+            return IPL_OK;
+        memset(held, 0, ((size_t)n + 63) / 64 * sizeof *held);   /* the history, week by week */
+    }
     uint32_t wat = ipl_ix_week(at);
     err = ipl_ix_week_bounds(t, IPL_IX_IP, &first, &last, d);
     if (err)

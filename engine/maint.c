@@ -292,6 +292,27 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
     for (int ix = 0; ix < IPL_IX__COUNT; ix++)
         if ((rc = ipl_ixcount_add(st, txn, ix, -(int64_t)removed[ix])))
             goto out;
+    /* an address whose recorded lease decision was removed: its state from what is left */
+    for (size_t i = 0, j; i < nent; i = j) {
+        for (j = i + 1; j < nent && ents[j].db == ents[i].db && ents[j].klen == ents[i].klen &&
+                        memcmp(ents[j].key, ents[i].key, ents[i].klen) == 0; j++)
+            ;
+        if (ents[i].db != DB_IX_IP)
+            continue;
+        MDB_val sk = {16, ents[i].key + 4}, sv;
+        if ((rc = mdb_get(txn, st->dbi[DB_IPNOW], &sk, &sv)) == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            goto out;
+        for (size_t q = i; q < j; q++)
+            if (sv.mv_size == IPL_IXVAL && memcmp(sv.mv_data, ents[q].val, IPL_IXVAL) == 0) {
+                if ((rc = ipl_ipnow_recompute(st, txn, ents[i].key + 4, ipl_get_be32(ents[i].key))))
+                    goto out;
+                break;
+            }
+    }
     rc = put_progress(st, txn, x->kv_ns, x->kv_key, x->kv_val, x->kv_len, &x->acc, err, d);
 out:
     if (cur)
@@ -329,6 +350,7 @@ typedef struct spanctx {
     size_t nkept, capkept;
     size_t capsrc;
     uint32_t src_hint[1024];       /* source id & 1023 -> its index in sp->src + 1 (0: none) */
+    ipl_ipset ips;                 /* addresses whose lease decisions this step removed */
     struct timespec called;        /* when ipl_store_purge_span was called */
     int attempts;
     double lock_wait;
@@ -532,6 +554,7 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
     x->acc = *x->base;         /* every attempt (with_write retries on MAP_FULL) starts afresh */
     x->nkept = 0;
     x->capsrc = 0;
+    ipl_ipset_clear(&x->ips);
     memset(x->src_hint, 0, sizeof x->src_hint);
     if ((rc = ipl_ixc_open(txn, st->dbi[DB_IX_TIME], 4, &tc)) ||
         (rc = mdb_cursor_open(txn, st->dbi[DB_EVENTS], &ec)))
@@ -611,6 +634,13 @@ static int span_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             goto out;
         }
         sp->removed++;
+        if (r.has_ip) {
+            unsigned cls = ipl_ix_class(r.kind);
+            if ((cls == IPL_IXC_OPEN || cls == IPL_IXC_CLOSE) && ipl_ipset_add(&x->ips, r.ip)) {
+                *err = ipl_diag_set(d, IPL_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
         if ((rc = mdb_cursor_del(ec, 0)))
             goto out;
         /* its time entry goes with the others after the walk (ipl_ixchunk_filter) */
@@ -653,6 +683,9 @@ stopped:
         for (int i = 0; i < 4; i++)
             if ((rc = span_index(st, txn, dbs[i], ipl_ix_klen(ixs[i]), w, x, whole, &gone[ixs[i]])))
                 goto out;
+        /* the current lease state of the addresses whose latest decision went (ipnow.c) */
+        if ((rc = ipl_ipnow_fix_span(st, txn, &x->ips, lov, hiv, x->nkept ? keep_fn : NULL, x, w)))
+            goto out;
         for (int i = 0; i < IPL_IX__COUNT; i++) {
             sp->entries += gone[i];
             if ((rc = ipl_ixcount_add(st, txn, i, -(int64_t)gone[i])))
@@ -701,6 +734,7 @@ int ipl_store_purge_span(ipl_store *st, ipl_purge_span *sp, ipl_purge_acc *acc,
     clock_gettime(CLOCK_MONOTONIC, &x.called);
     int err = with_write(st, span_fn, &x, d);
     free(x.kept);
+    ipl_ipset_free(&x.ips);
     if (err)
         return err;
     *acc = x.acc;
@@ -1084,6 +1118,7 @@ typedef struct ixpass {
     uint64_t   count[IPL_IX__COUNT];      /* entries found per index */
     uint64_t   counter[IPL_IX__COUNT];    /* the entry counters in meta */
     int        bad[IPL_IX__COUNT];        /* a chunk did not decode, or broke the key order */
+    ipl_ipnow_check now;                  /* ix.ipnow against ix.ip's chunks (ipnow.c) */
     int        rc;
 } ixpass;
 
@@ -1102,9 +1137,14 @@ static int index_hashes(ixpass *x)
         size_t klen = ipl_ix_klen(ix);
         uint8_t prev[IPL_IXKEY_MAX + IPL_IXVAL], last[IPL_IXVAL];
         int has_prev = 0;
+        int now = ix == IPL_IX_IP && x->st->has_ipnow;
         if ((rc = ipl_ixcount_get(x->st, x->txn, ix, &x->counter[ix])) ||
             (rc = mdb_cursor_open(x->txn, x->st->dbi[ix_dbs[ix]], &c)))
             break;
+        if (now && (rc = ipl_ipnow_check_begin(&x->now, x->st, x->txn))) {
+            mdb_cursor_close(c);
+            break;
+        }
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
             size_t n;
@@ -1129,10 +1169,16 @@ static int index_hashes(ixpass *x)
             }
             x->entries += n;
             x->count[ix] += n;
+            if (now)
+                ipl_ipnow_check_chunk(&x->now, kb, (const uint8_t (*)[IPL_IXVAL])ents, n);
         }
         mdb_cursor_close(c);
         if (rc == MDB_NOTFOUND)
             rc = 0;
+        if (now) {
+            int rc2 = ipl_ipnow_check_end(&x->now);
+            rc = rc ? rc : rc2;
+        }
     }
     free(ents);
     return rc;
@@ -1308,6 +1354,8 @@ int ipl_store_verify(ipl_store *st, ipl_verify_report *r, ipl_verify_progress p,
             (rc = exact_index(st, txn, ix, r)))
             goto mdb_fail;
     }
+    if (ixp.now.bad)
+        problem(r, "the current lease state disagrees with index 'ip': %s", ixp.now.problem);
     for (int ix = 0; ix < IPL_IX__COUNT; ix++)
         if (ixp.count[ix] != ixp.counter[ix])
             problem(r, "index '%s' holds %llu entries but its counter says %llu",

@@ -27,7 +27,7 @@
 
 static const char *const db_names[DB__COUNT] = {
     "meta", "events", "dict.s", "dict.i", "ix.ip", "ix.mac", "ix.host", "ix.user", "ix.time",
-    "sources", "quarantine", "chain", "kv",
+    "sources", "quarantine", "chain", "kv", "ix.ipnow",
 };
 
 #define INITIAL_MAP ((size_t)256 << 20)
@@ -216,7 +216,7 @@ static int meta_put(MDB_txn *txn, ipl_store *st, const char *key, const void *va
 /* Opens the named databases (creating them in a writable store) and checks or writes meta. */
 static int open_dbs(ipl_store *st, ipl_diag *d)
 {
-    int rdonly = st->flags & IPL_STORE_RDONLY;
+    int rdonly = st->flags & IPL_STORE_RDONLY, upgrade = 0;
     MDB_txn *txn = NULL;
     int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, &txn), err = IPL_OK;
     if (rc) {
@@ -264,8 +264,12 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
         }
         /* 1: no week prefix; 2: no kind class in index values; 3: DUPSORT index values (one
          * 12-byte duplicate per entry) instead of format 4's compressed chunks, and version-1
-         * records (format 4 writes version 2; version 1 is still decoded) */
-        if (fmt < IPL_STORE_FORMAT) {
+         * records (format 4 writes version 2; version 1 is still decoded); 4: no ix.ipnow
+         * (format 5's current lease state, ipnow.c): read without it, upgraded below when
+         * opened for writing */
+        if (fmt == 4) {
+            upgrade = 1;
+        } else if (fmt < IPL_STORE_FORMAT) {
             err = ipl_diag_set(d, IPL_EFORMAT,
                                "store '%s' has format %u, older than the format %d this ipledger "
                                "reads (its indexes are laid out differently): re-ingest its logs "
@@ -279,14 +283,27 @@ static int open_dbs(ipl_store *st, ipl_diag *d)
             continue;
         unsigned fl = rdonly ? 0 : MDB_CREATE;
         rc = mdb_dbi_open(txn, db_names[i], fl, &st->dbi[i]);
-        if (rc == MDB_NOTFOUND && i == DB_KV && rdonly)
-            continue;   /* a store from before `kv`: reads of it see nothing */
+        if (rc == MDB_NOTFOUND && (i == DB_KV || i == DB_IPNOW) && rdonly)
+            continue;   /* a store from before `kv` (reads of it see nothing) or of format 4 */
         if (i == DB_KV && rc == 0)
             st->has_kv = 1;
+        if (i == DB_IPNOW && rc == 0)
+            st->has_ipnow = !upgrade;
         if (rc) {
             err = ipl_store_mdb_err(d, rc, "open database", st->dir);
             goto out;
         }
+    }
+    /* format 4 -> 5: ix.ipnow built from ix.ip, in this transaction with the format's change */
+    if (upgrade && !rdonly) {
+        uint8_t f[4];
+        ipl_be32(f, IPL_STORE_FORMAT);
+        if ((rc = ipl_ipnow_rebuild(st, txn)) || (rc = meta_put(txn, st, "format", f, 4))) {
+            err = ipl_store_mdb_err(d, rc, "upgrade to format 5 (build the current lease state)",
+                                    st->dir);
+            goto out;
+        }
+        st->has_ipnow = 1;
     }
     /* committed even when read-only: database handles opened in an aborted transaction are
      * closed with it */
@@ -884,7 +901,7 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
 {
     wctx w = {.st = st, .d = d};
     int err = IPL_OK, rc;
-    MDB_cursor *cur = NULL;
+    MDB_cursor *cur = NULL, *scur = NULL;
     *mdb_rc = 0;
     ipl_gate_enter(st);
     rc = mdb_txn_begin(st->env, NULL, 0, &w.txn);
@@ -907,7 +924,15 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         }                                                      \
     } while (0)
 
+    /* seqs are never reused: after a delete of the newest events the next one still follows
+     * the highest ever given ("seq.last", kept since format 5; a format-4 store has none) */
     uint64_t seq = last_key_u64(w.txn, st->dbi[DB_EVENTS]) + 1;
+    {
+        MDB_val hv;
+        if (meta_get(w.txn, st, "seq.last", &hv) == 0 && hv.mv_size == 8 &&
+            ipl_get_be64(hv.mv_data) >= seq)
+            seq = ipl_get_be64(hv.mv_data) + 1;
+    }
     w.next_id = (uint32_t)last_key_u64(w.txn, st->dbi[DB_DICT_I]) + 1;
     uint64_t qseq = last_key_u64(w.txn, st->dbi[DB_QUARANTINE]) + 1;
     MDB_val v;
@@ -1038,14 +1063,28 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         const size_t klen = ipl_ix_klen(ix);
         const ixent *ie = b->ix[ix];
         uint64_t added = 0;
+        if (ix == IPL_IX_IP)
+            MDB_TRY(mdb_cursor_open(w.txn, st->dbi[DB_IPNOW], &scur), "open an index");
         for (size_t i = 0, j; i < b->nix[ix]; i = j) {
             for (j = i + 1; j < b->nix[ix] && memcmp(ie[j].key, ie[i].key, klen) == 0; j++)
                 ;
             MDB_TRY(ipl_ixchunk_add(cur, klen, ie[i].key, ie[i].val, sizeof *ie, j - i, &added),
                     "write an index");
+            /* the key's latest lease decision of this batch into ix.ipnow (ipnow.c); the keys
+             * are week | ip, so a later week of an address comes later */
+            for (size_t q = j; scur && q-- > i;) {
+                unsigned c = ipl_ixval_class(ie[q].val);
+                if (c == IPL_IXC_OPEN || c == IPL_IXC_CLOSE) {
+                    MDB_TRY(ipl_ipnow_note(scur, ie[q].key + 4, ie[q].val), "write an index");
+                    break;
+                }
+            }
         }
         mdb_cursor_close(cur);
         cur = NULL;
+        if (scur)
+            mdb_cursor_close(scur);
+        scur = NULL;
         MDB_TRY(ipl_ixcount_add(st, w.txn, ix, (int64_t)added), "count index entries");
     }
 
@@ -1101,6 +1140,9 @@ static int commit_once(ipl_store *st, ipl_batch *b, ipl_commit_info *info, int *
         MDB_TRY(meta_put(w.txn, st, "chain.state", state, CHAIN_STATE), "save the chain");
         MDB_TRY(meta_put(w.txn, st, "chain.dict", up, 4), "save the chain");
         MDB_TRY(meta_put(w.txn, st, "chain", info->chain, 32), "save the chain");
+        uint8_t hw[8];
+        ipl_be64(hw, info->last_seq);
+        MDB_TRY(meta_put(w.txn, st, "seq.last", hw, 8), "save the last seq");
         uint8_t cp[CHAIN_STATE + 4];
         memcpy(cp, state, CHAIN_STATE);
         memcpy(cp + CHAIN_STATE, up, 4);
@@ -1123,6 +1165,8 @@ out:
 #undef MDB_TRY
     if (cur)
         mdb_cursor_close(cur);
+    if (scur)
+        mdb_cursor_close(scur);
     if (w.txn)
         mdb_txn_abort(w.txn);
     ipl_gate_leave(st);

@@ -45,7 +45,8 @@
 #include "engine/diag.h"
 #include "engine/event.h"
 
-#define IPL_STORE_FORMAT 4          /* the format this build writes and the only one it reads */
+#define IPL_STORE_FORMAT 5          /* the format this build writes (4 is read, and upgraded when
+                                      * opened for writing: store.c open_dbs) */
 #define IPL_STORE_DEFAULT_DIR "ipledger-store"
 #define IPL_QUARANTINE_RAW_MAX 4096 /* bytes of an offending line kept in the quarantine */
 

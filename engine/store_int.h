@@ -99,7 +99,7 @@ void ipl_dcache_put(ipl_dcache *c, const char *s, size_t len, uint32_t id);
 
 /* ---- the store handle ---- */
 enum { DB_META, DB_EVENTS, DB_DICT_S, DB_DICT_I, DB_IX_IP, DB_IX_MAC, DB_IX_HOST, DB_IX_USER,
-       DB_IX_TIME, DB_SOURCES, DB_QUARANTINE, DB_CHAIN, DB_KV, DB__COUNT };
+       DB_IX_TIME, DB_SOURCES, DB_QUARANTINE, DB_CHAIN, DB_KV, DB_IPNOW, DB__COUNT };
 
 struct ipl_store {
     MDB_env   *env;
@@ -109,6 +109,7 @@ struct ipl_store {
     size_t     map_size;
     ipl_dcache dcache;         /* writer only: under wlock */
     int        has_kv;         /* a read-only open of a store made before `kv` existed: 0 */
+    int        has_ipnow;      /* a read-only open of a format-4 store (no ix.ipnow): 0 */
     /* Threads of one process (the server's loop and its writer thread):
      *   wlock: one committing thread at a time (ipl_store_commit, maint.c's writes): it guards
      *          dcache and map_size;
@@ -320,6 +321,46 @@ typedef struct ipl_rec_keys {
 int ipl_rec_index_keys(ipl_store *st, MDB_txn *txn, const ipl_rec *r, ipl_rec_keys *k);
 /* Sets slot j of k to the per-key entry week(ts) | u32 id (maint.c's memo of folded ids). */
 void ipl_rec_keys_set_id(ipl_rec_keys *k, int j, int64_t ts, uint32_t id);
+
+/* ---- the current lease state (ipnow.c; store format 5) ----
+ * ix.ipnow: ip[16] -> the index value of the address's latest IPL_IXC_OPEN or IPL_IXC_CLOSE
+ * entry in ix.ip. LMDB codes. */
+/* Records val (a decision of ip) unless a later one is recorded; sc: a cursor on ix.ipnow. */
+int ipl_ipnow_note(MDB_cursor *sc, const uint8_t ip[16], const uint8_t val[IPL_IXVAL]);
+/* Sets ip's state from what ix.ip holds in weeks from_week and before (none: no key). */
+int ipl_ipnow_recompute(ipl_store *st, MDB_txn *txn, const uint8_t ip[16], uint32_t from_week);
+/* The first week of ix.ip (MDB_NOTFOUND when it is empty). */
+int ipl_ipnow_first_week(ipl_store *st, MDB_txn *txn, uint32_t *first);
+/* Builds ix.ipnow from ix.ip (a format-4 store opened for writing). */
+int ipl_ipnow_rebuild(ipl_store *st, MDB_txn *txn);
+/* A set of addresses (the ones a purge step removed decisions of). */
+typedef struct ipl_ipset {
+    uint8_t (*ip)[16];
+    uint8_t  *used;
+    size_t    cap, n;
+} ipl_ipset;
+int  ipl_ipset_add(ipl_ipset *s, const uint8_t ip[16]);     /* IPL_OK / IPL_ENOMEM */
+void ipl_ipset_clear(ipl_ipset *s);
+void ipl_ipset_free(ipl_ipset *s);
+/* After a purge step removed every entry of ix.ip in [lo, hi] but the kept ones (kept NULL:
+ * none), all in `week`: recomputes each address of s whose recorded decision was removed. */
+int ipl_ipnow_fix_span(ipl_store *st, MDB_txn *txn, const ipl_ipset *s, const uint8_t lo[IPL_IXVAL],
+                       const uint8_t hi[IPL_IXVAL], int (*kept)(void *, uint64_t), void *ctx,
+                       uint32_t week);
+/* verify: fed ix.ip's chunks in order; *_end leaves problem set when bad. */
+typedef struct ipl_ipnow_check {
+    ipl_store  *st;
+    MDB_txn    *txn;
+    MDB_cursor *sc;
+    uint8_t     cur[20], best[IPL_IXVAL];
+    int         have, bad, rc;
+    uint64_t    matched;
+    char        problem[160];
+} ipl_ipnow_check;
+int  ipl_ipnow_check_begin(ipl_ipnow_check *x, ipl_store *st, MDB_txn *txn);
+void ipl_ipnow_check_chunk(ipl_ipnow_check *x, const uint8_t key[20],
+                           const uint8_t (*ents)[IPL_IXVAL], size_t n);
+int  ipl_ipnow_check_end(ipl_ipnow_check *x);
 
 /* Maps an LMDB return code to the error space with a message about `what`. */
 int ipl_store_mdb_err(ipl_diag *d, int rc, const char *what, const char *dir);

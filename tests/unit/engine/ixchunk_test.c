@@ -77,6 +77,21 @@ static int64_t rand_ts(void)
     return B - 8 * DAY + (int64_t)(rnd() % (16 * 86400)) * SEC + (int64_t)(rnd() % 1000000);
 }
 
+/* The seq of address i's latest live lease decision (0: none): what ix.ipnow records, and what
+ * deletes and purges aim at half of the time, so that the state must be recomputed. */
+static uint64_t latest_decision(int i)
+{
+    uint64_t best = 0;
+    for (uint64_t s = 1; s <= nev; s++) {
+        unsigned cls = ipl_ix_class(ev[s].kind);
+        if (!ev[s].alive || ev[s].ip != i || (cls != IPL_IXC_OPEN && cls != IPL_IXC_CLOSE))
+            continue;
+        if (!best || ev[s].ts > ev[best].ts || (ev[s].ts == ev[best].ts && s > best))
+            best = s;
+    }
+    return best;
+}
+
 static void add_batch(int n)
 {
     ipl_batch *b;
@@ -108,7 +123,8 @@ static void add_batch(int n)
     }
     ipl_commit_info ci;
     CHECK_INT(ipl_store_commit(st, b, &ci, &d), IPL_OK);
-    CHECK_INT(ci.last_seq, nev);
+    if (ci.last_seq)                         /* 0: the model is full, nothing was added */
+        CHECK_INT(ci.last_seq, nev);
     ipl_batch_free(b);
 }
 
@@ -121,7 +137,8 @@ static void delete_some(int n)
     if (n > 64)
         n = 64;
     for (int i = 0; i < n; i++) {
-        seqs[i] = 1 + rnd() % nev;           /* some already gone: skipped */
+        uint64_t aim = rnd() % 2 ? latest_decision((int)(rnd() % NIPS)) : 0;
+        seqs[i] = aim ? aim : 1 + rnd() % nev;     /* some already gone: skipped */
         ev[seqs[i]].alive = 0;
     }
     CHECK_INT(ipl_store_delete(st, seqs, (size_t)n, &acc, NULL, NULL, NULL, 0, &d), IPL_OK);
@@ -134,7 +151,11 @@ static void delete_some(int n)
 
 static void purge_some(void)
 {
-    int64_t from = rand_ts(), to = from + (int64_t)(rnd() % 3) * HOUR + (int64_t)(rnd() % 1800) * SEC;
+    uint64_t aim = rnd() % 2 ? latest_decision((int)(rnd() % NIPS)) : 0;
+    int64_t from = aim ? ev[aim].ts - (int64_t)(rnd() % 600) * SEC : rand_ts();
+    if (from < 0)
+        from = 0;
+    int64_t to = from + (int64_t)(rnd() % 3) * HOUR + (int64_t)(rnd() % 1800) * SEC;
     if (to > ipl_purge_week_end(from))
         to = ipl_purge_week_end(from);
     unsigned protect = rnd() % 3 == 0 ? IPL_K_LOGON : 0;
@@ -308,6 +329,40 @@ static void check_held(ipl_rtxn *t, int64_t at)
     }
 }
 
+/* ix.ipnow (engine/ipnow.c) holds each address's latest live decision, and nothing else */
+static void check_ipnow(ipl_rtxn *t)
+{
+    MDB_stat ms;
+    size_t want_n = 0;
+    for (int i = 0; i < NIPS; i++) {
+        const mev *best = NULL;
+        for (uint64_t s = 1; s <= nev; s++) {
+            const mev *m = &ev[s];
+            unsigned cls = ipl_ix_class(m->kind);
+            if (!m->alive || m->ip != i || (cls != IPL_IXC_OPEN && cls != IPL_IXC_CLOSE))
+                continue;
+            if (!best || m->ts > best->ts || (m->ts == best->ts && m->seq > best->seq))
+                best = m;
+        }
+        MDB_val k = {16, ipb[i]}, v;
+        int rc = mdb_get(t->txn, st->dbi[DB_IPNOW], &k, &v);
+        if (!best) {
+            CHECK_INT(rc, MDB_NOTFOUND);
+            continue;
+        }
+        want_n++;
+        CHECK_INT(rc, 0);
+        if (rc)
+            continue;
+        uint8_t want[IPL_IXVAL];
+        ipl_ixval_pack(want, best->ts, best->seq, ipl_ix_class(best->kind));
+        CHECK_INT(v.mv_size, IPL_IXVAL);
+        CHECK(v.mv_size == IPL_IXVAL && memcmp(v.mv_data, want, IPL_IXVAL) == 0);
+    }
+    CHECK_INT(mdb_stat(t->txn, st->dbi[DB_IPNOW], &ms), 0);
+    CHECK_INT(ms.ms_entries, want_n);
+}
+
 /* ix.mac, ix.host, ix.user: their keys are dictionary ids; the whole index in (key, ts, seq)
  * order must hold each live event of a value under one id, one id per value. */
 static void check_idindex(ipl_rtxn *t, int ix)
@@ -409,6 +464,18 @@ static void check_all(void)
     check_idindex(t, IPL_IX_USER);
     for (int i = 0; i < 4; i++)
         check_held(t, i == 0 ? B : rand_ts());
+    /* after every decision (ix.ipnow alone answers), at the last one and just before it */
+    int64_t last = -1;
+    for (uint64_t s = 1; s <= nev; s++) {
+        unsigned cls = ipl_ix_class(ev[s].kind);
+        if (ev[s].alive && ev[s].ip >= 0 && (cls == IPL_IXC_OPEN || cls == IPL_IXC_CLOSE) &&
+            ev[s].ts > last)
+            last = ev[s].ts;
+    }
+    check_held(t, INT64_MAX);
+    check_held(t, last);
+    check_held(t, last - 1);
+    check_ipnow(t);
     ipl_store_stats s;
     CHECK_INT(ipl_store_stats_get(t, &s, &d), IPL_OK);
     CHECK_INT(s.index_entries[IPL_IX_IP], n_ip);
