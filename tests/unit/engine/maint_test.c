@@ -246,6 +246,54 @@ static void bump_counter(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
     CHECK_INT(mdb_put(txn, meta, &k, &nv, 0), 0);
 }
 
+/* ix.ipnow (store format 5, engine/ipnow.c): ip[16] -> the latest lease decision's value */
+static MDB_dbi ipnow_dbi(MDB_txn *txn)
+{
+    MDB_dbi now;
+    CHECK_INT(mdb_dbi_open(txn, "ix.ipnow", 0, &now), 0);
+    return now;
+}
+
+static void ipnow_alter(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    CHECK_INT(mdb_cursor_open(txn, ipnow_dbi(txn), &c), 0);
+    CHECK_INT(mdb_cursor_get(c, &k, &v, MDB_LAST), 0);
+    uint8_t b[12];
+    CHECK_INT(v.mv_size, 12);
+    memcpy(b, v.mv_data, 12);
+    b[10] ^= 0x10;                                    /* another seq of the same time */
+    MDB_val nv = {12, b};
+    CHECK_INT(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), 0);
+    mdb_cursor_close(c);
+}
+
+static void ipnow_drop(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    CHECK_INT(mdb_cursor_open(txn, ipnow_dbi(txn), &c), 0);
+    CHECK_INT(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    CHECK_INT(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+}
+
+static void ipnow_extra(MDB_txn *txn, MDB_dbi ev, MDB_dbi di, MDB_dbi ix)
+{
+    MDB_dbi now = ipnow_dbi(txn);
+    MDB_cursor *c;
+    MDB_val k, v;
+    uint8_t ip[16], b[12];
+    CHECK_INT(mdb_cursor_open(txn, now, &c), 0);
+    CHECK_INT(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    memcpy(b, v.mv_data, 12);
+    mdb_cursor_close(c);
+    ipl_ip_parse("10.99.0.1", 9, ip);                 /* never leased */
+    MDB_val nk = {16, ip}, nv = {12, b};
+    CHECK_INT(mdb_put(txn, now, &nk, &nv, 0), 0);
+}
+
 static void expect_broken(void (*edit)(MDB_txn *, MDB_dbi, MDB_dbi, MDB_dbi), const char *words)
 {
     char cmd[400];
@@ -279,6 +327,9 @@ static void test_corruption_caught(void)
     expect_broken(add_bogus_entry, "does not exist");
     expect_broken(break_chunk, "index 'host' holds a chunk that does not decode");
     expect_broken(bump_counter, "but its counter says");
+    expect_broken(ipnow_alter, "not its latest lease decision");
+    expect_broken(ipnow_drop, "has lease entries but no current state");
+    expect_broken(ipnow_extra, "the current-state index holds");
 }
 
 int main(void)
