@@ -49,7 +49,8 @@ int ipl_ipnow_note(MDB_cursor *sc, const uint8_t ip[16], const uint8_t val[IPL_I
     return mdb_cursor_put(sc, &k, &nv, MDB_CURRENT);
 }
 
-int ipl_ipnow_first_week(ipl_store *st, MDB_txn *txn, uint32_t *first)
+/* The first week of ix.ip (MDB_NOTFOUND when it is empty). */
+static int first_week(ipl_store *st, MDB_txn *txn, uint32_t *first)
 {
     MDB_cursor *c;
     MDB_val k, v;
@@ -63,32 +64,47 @@ int ipl_ipnow_first_week(ipl_store *st, MDB_txn *txn, uint32_t *first)
     return rc;
 }
 
-int ipl_ipnow_recompute(ipl_store *st, MDB_txn *txn, const uint8_t ip[16], uint32_t from_week)
+void ipl_ipnow_fixer_init(ipl_ipnow_fixer *f, ipl_store *st, MDB_txn *txn)
 {
-    uint32_t first;
+    memset(f, 0, sizeof *f);
+    f->st = st;
+    f->txn = txn;
+}
+
+void ipl_ipnow_fixer_done(ipl_ipnow_fixer *f)
+{
+    ipl_ixc_close(f->ic);
+    f->ic = NULL;
+    f->state = 0;
+}
+
+int ipl_ipnow_recompute(ipl_ipnow_fixer *f, const uint8_t ip[16], uint32_t from_week)
+{
+    ipl_store *st = f->st;
+    MDB_txn *txn = f->txn;
     MDB_val sk = {16, (void *)ip}, sv;
-    int rc = ipl_ipnow_first_week(st, txn, &first);
-    if (rc == MDB_NOTFOUND) {                       /* ix.ip is empty */
-        rc = mdb_del(txn, st->dbi[DB_IPNOW], &sk, NULL);
-        return rc == MDB_NOTFOUND ? 0 : rc;
+    int rc = 0;
+    if (f->state == 0) {            /* once per fixer: ix.ip no longer changes under it */
+        rc = first_week(st, txn, &f->first);
+        if (rc == MDB_NOTFOUND)
+            f->state = 2;
+        else if (rc || (rc = ipl_ixc_open(txn, st->dbi[DB_IX_IP], 4 + 16, &f->ic)))
+            return rc;
+        else
+            f->state = 1;
     }
-    if (rc)
-        return rc;
-    ipl_ixc *ic;
-    if ((rc = ipl_ixc_open(txn, st->dbi[DB_IX_IP], 4 + 16, &ic)))
-        return rc;
     uint8_t kb[20], found[IPL_IXVAL];
     int have = 0;
     memcpy(kb + 4, ip, 16);
-    for (uint64_t w = from_week; w >= first && !have && !rc; w--) {
+    for (uint64_t w = from_week; f->state == 1 && w >= f->first && !have && !rc; w--) {
         MDB_val k = {20, kb}, v;
         ipl_be32(kb, (uint32_t)w);
-        rc = ipl_ixc_get(ic, &k, &v, MDB_SET);
+        rc = ipl_ixc_get(f->ic, &k, &v, MDB_SET);
         if (rc == MDB_NOTFOUND) {
             rc = 0;
         } else if (rc == 0) {
-            for (rc = ipl_ixc_get(ic, &k, &v, MDB_LAST_DUP); rc == 0;
-                 rc = ipl_ixc_get(ic, &k, &v, MDB_PREV_DUP)) {
+            for (rc = ipl_ixc_get(f->ic, &k, &v, MDB_LAST_DUP); rc == 0;
+                 rc = ipl_ixc_get(f->ic, &k, &v, MDB_PREV_DUP)) {
                 if (v.mv_size == IPL_IXVAL && is_decision(v.mv_data)) {
                     memcpy(found, v.mv_data, IPL_IXVAL);
                     have = 1;
@@ -101,7 +117,6 @@ int ipl_ipnow_recompute(ipl_store *st, MDB_txn *txn, const uint8_t ip[16], uint3
         if (w == 0)
             break;
     }
-    ipl_ixc_close(ic);
     if (rc)
         return rc;
     if (have) {
@@ -245,10 +260,7 @@ int ipl_ipnow_check_end(ipl_ipnow_check *x)
 /* ---- the addresses a purge step met (maint.c) ---- */
 static uint64_t ipset_hash(const uint8_t ip[16])
 {
-    uint64_t z = ipl_get_be64(ip) * 0x9e3779b97f4a7c15ULL ^ ipl_get_be64(ip + 8);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return ipl_mix64(ipl_get_be64(ip) * 0x9e3779b97f4a7c15ULL ^ ipl_get_be64(ip + 8));
 }
 
 int ipl_ipset_add(ipl_ipset *s, const uint8_t ip[16])
@@ -307,15 +319,19 @@ int ipl_ipnow_fix_span(ipl_store *st, MDB_txn *txn, const ipl_ipset *s, const ui
                        const uint8_t hi[IPL_IXVAL], int (*kept)(void *, uint64_t), void *ctx,
                        uint32_t week)
 {
-    for (size_t i = 0; i < s->cap && s->n; i++) {
+    ipl_ipnow_fixer f;
+    int rc = 0;
+    ipl_ipnow_fixer_init(&f, st, txn);
+    for (size_t i = 0; i < s->cap && s->n && !rc; i++) {
         if (!s->used[i])
             continue;
         MDB_val k = {16, s->ip[i]}, v;
-        int rc = mdb_get(txn, st->dbi[DB_IPNOW], &k, &v);
-        if (rc == MDB_NOTFOUND)
+        if ((rc = mdb_get(txn, st->dbi[DB_IPNOW], &k, &v)) == MDB_NOTFOUND) {
+            rc = 0;
             continue;
+        }
         if (rc)
-            return rc;
+            break;
         if (v.mv_size != IPL_IXVAL || memcmp(v.mv_data, lo, IPL_IXVAL) < 0 ||
             memcmp(v.mv_data, hi, IPL_IXVAL) > 0)
             continue;                               /* its decision is outside the span */
@@ -324,8 +340,8 @@ int ipl_ipnow_fix_span(ipl_store *st, MDB_txn *txn, const ipl_ipset *s, const ui
         ipl_ixval_unpack(v.mv_data, &ts, &seq);
         if (kept && kept(ctx, seq))
             continue;
-        if ((rc = ipl_ipnow_recompute(st, txn, s->ip[i], week)))
-            return rc;
+        rc = ipl_ipnow_recompute(&f, s->ip[i], week);
     }
-    return 0;
+    ipl_ipnow_fixer_done(&f);
+    return rc;
 }

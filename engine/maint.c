@@ -293,7 +293,9 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
         if ((rc = ipl_ixcount_add(st, txn, ix, -(int64_t)removed[ix])))
             goto out;
     /* an address whose recorded lease decision was removed: its state from what is left */
-    for (size_t i = 0, j; i < nent; i = j) {
+    ipl_ipnow_fixer fix;
+    ipl_ipnow_fixer_init(&fix, st, txn);
+    for (size_t i = 0, j; i < nent && !rc; i = j) {
         for (j = i + 1; j < nent && ents[j].db == ents[i].db && ents[j].klen == ents[i].klen &&
                         memcmp(ents[j].key, ents[i].key, ents[i].klen) == 0; j++)
             ;
@@ -304,15 +306,15 @@ static int del_fn(ipl_store *st, MDB_txn *txn, void *c, int *err, ipl_diag *d)
             rc = 0;
             continue;
         }
-        if (rc)
-            goto out;
-        for (size_t q = i; q < j; q++)
+        for (size_t q = i; q < j && !rc; q++)
             if (sv.mv_size == IPL_IXVAL && memcmp(sv.mv_data, ents[q].val, IPL_IXVAL) == 0) {
-                if ((rc = ipl_ipnow_recompute(st, txn, ents[i].key + 4, ipl_get_be32(ents[i].key))))
-                    goto out;
+                rc = ipl_ipnow_recompute(&fix, ents[i].key + 4, ipl_get_be32(ents[i].key));
                 break;
             }
     }
+    ipl_ipnow_fixer_done(&fix);
+    if (rc)
+        goto out;
     rc = put_progress(st, txn, x->kv_ns, x->kv_key, x->kv_val, x->kv_len, &x->acc, err, d);
 out:
     if (cur)
@@ -905,12 +907,6 @@ int ipl_store_reseal(ipl_store *st, size_t events_per_txn, ipl_diag *d)
 
 /* ---- verify ---- */
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 /* Two independent 64-bit hashes of an index entry (index number, key of 4 or 16 bytes, value):
  * products of the words with odd constants, combined two different ways, then mixed. */
@@ -943,8 +939,8 @@ static void entry_hash(int ix, const void *key, size_t klen, const void *val, ui
     uint64_t b = (w0 + 0x85ebca77c2b2ae63ULL) * 0xd6e8feb86659fd93ULL + (w1 ^ 0xa0761d6478bd642fULL) *
                  0xe7037ed1a0b428dbULL + (v0 + 0x8ebc6af09c88c6e3ULL) * 0x589965cc75374cc3ULL +
                  (v1 ^ tag) * 0x1d8e4e27c47d124fULL;
-    h[0] = mix64(a);
-    h[1] = mix64(b ^ (b >> 29));
+    h[0] = ipl_mix64(a);
+    h[1] = ipl_mix64(b ^ (b >> 29));
 }
 
 /* Folded host and user ids by dictionary id: verify asks for the same few thousand strings

@@ -203,6 +203,14 @@ static inline uint32_t ipl_get_be32(const uint8_t b[4])
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* splitmix64's finaliser: every input bit reaches every output bit (hashes in maint.c, ipnow.c) */
+static inline uint64_t ipl_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 /* ---- the chain (store.c; rule in docs/design/store.md) ---- */
 #define IPL_CHAIN_STATE 105   /* serialised SHA-256 state: h[8] BE32 | len BE64 | used u8 | buf[64] */
 void ipl_chain_save(const ipl_sha256_ctx *s, uint8_t out[IPL_CHAIN_STATE]);
@@ -327,10 +335,19 @@ void ipl_rec_keys_set_id(ipl_rec_keys *k, int j, int64_t ts, uint32_t id);
  * entry in ix.ip. LMDB codes. */
 /* Records val (a decision of ip) unless a later one is recorded; sc: a cursor on ix.ipnow. */
 int ipl_ipnow_note(MDB_cursor *sc, const uint8_t ip[16], const uint8_t val[IPL_IXVAL]);
-/* Sets ip's state from what ix.ip holds in weeks from_week and before (none: no key). */
-int ipl_ipnow_recompute(ipl_store *st, MDB_txn *txn, const uint8_t ip[16], uint32_t from_week);
-/* The first week of ix.ip (MDB_NOTFOUND when it is empty). */
-int ipl_ipnow_first_week(ipl_store *st, MDB_txn *txn, uint32_t *first);
+/* Recomputing states after a removal: init once ix.ip is final in txn, then recompute each
+ * address (its state from what ix.ip holds in weeks from_week and before; none: no key), then
+ * done. The first week and the index cursor are found once, not per address. */
+typedef struct ipl_ipnow_fixer {
+    ipl_store *st;
+    MDB_txn   *txn;
+    ipl_ixc   *ic;
+    uint32_t   first;
+    int        state;          /* 0 not yet looked at, 1 ready, 2 ix.ip is empty */
+} ipl_ipnow_fixer;
+void ipl_ipnow_fixer_init(ipl_ipnow_fixer *f, ipl_store *st, MDB_txn *txn);
+int  ipl_ipnow_recompute(ipl_ipnow_fixer *f, const uint8_t ip[16], uint32_t from_week);
+void ipl_ipnow_fixer_done(ipl_ipnow_fixer *f);
 /* Builds ix.ipnow from ix.ip (a format-4 store opened for writing). */
 int ipl_ipnow_rebuild(ipl_store *st, MDB_txn *txn);
 /* A set of addresses (the ones a purge step removed decisions of). */
